@@ -1,0 +1,266 @@
+"""The ``leadrelay`` command: serve, worker, demo, user, token, manage.
+
+A command that prints data takes ``--json`` and then prints one JSON document on stdout;
+progress and logs go to stderr. Bad input exits non-zero with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadrelay.settings")
+    import django
+
+    django.setup()
+
+
+def _print(data: Any, as_json: bool, text: str) -> None:
+    if as_json:
+        json.dump(data, sys.stdout, ensure_ascii=False, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(text)
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def ensure_admin() -> str | None:
+    """On an empty database create ``admin`` and return its one-time password."""
+    from django.db import transaction
+
+    from leadrelay.accounts.models import User
+    from leadrelay.accounts.roles import Role
+
+    with transaction.atomic():
+        if User.objects.exists():
+            return None
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser("admin", "", password, role=Role.ADMIN)
+    return password
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup()
+    from django.db import connections
+
+    from leadrelay import server
+
+    _migrate()
+    password = ensure_admin()
+    if password:
+        print(
+            f"Created the administrator: user 'admin', password '{password}' "
+            "(shown once; change it after logging in).",
+            flush=True,
+        )
+    if args.demo:
+        from leadrelay.demo import has_leads, load_demo
+
+        if has_leads():
+            print("The database already has leads: --demo loads nothing.", file=sys.stderr)
+        else:
+            summary = load_demo(leads=args.demo_leads, seed=1, progress=True)
+            for line in summary.get("passwords", []):
+                print(line, flush=True)
+    connections.close_all()  # nothing may be inherited by the forked web workers
+    return server.run(host=args.host, port=args.port, with_worker=not args.no_worker)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    from leadrelay.worker import run_worker
+
+    return run_worker(once=args.once)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.leads < 0:
+        raise UsageError("--leads must be 0 or more")
+    _setup()
+    from leadrelay.demo import has_leads, load_demo
+
+    _migrate()
+    if has_leads() and not args.force:
+        raise UsageError("the database already has leads; pass --force to add demo data anyway")
+    summary = load_demo(leads=args.leads, seed=args.seed, progress=not args.json)
+    text = "\n".join(
+        [f"Loaded {summary['leads']} demo leads in {summary['seconds']:.1f} s."]
+        + list(summary.get("passwords", []))
+    )
+    _print(summary, args.json, text)
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    _setup()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    from leadrelay.accounts.models import Department, User
+    from leadrelay.accounts.roles import Role
+
+    _migrate()
+    if args.role not in Role.values:
+        raise UsageError(f"unknown role {args.role!r}; choose one of: {', '.join(Role.values)}")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise UsageError("no password on standard input")
+        try:
+            validate_password(password)
+        except ValidationError as exc:
+            raise UsageError("; ".join(exc.messages)) from None
+        generated = False
+    else:
+        password = secrets.token_urlsafe(12)
+        generated = True
+    department = None
+    if args.department:
+        department = Department.objects.filter(name=args.department).first()
+        if department is None:
+            raise UsageError(f"no department named {args.department!r}")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                args.name,
+                args.email or "",
+                password,
+                role=args.role,
+                first_name=args.first_name or "",
+                last_name=args.last_name or "",
+                department=department,
+                is_staff=args.role == Role.ADMIN,
+                is_superuser=args.role == Role.ADMIN,
+            )
+    except IntegrityError:
+        raise UsageError(f"a user named {args.name!r} already exists") from None
+    data: dict[str, Any] = {"id": user.pk, "username": user.username, "role": user.role}
+    text = f"Created user {user.username} ({user.role})."
+    if generated:
+        data["password"] = password
+        text += f"\nPassword: {password}"
+    _print(data, args.json, text)
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    _setup()
+    from leadrelay.accounts.models import ApiToken, User
+
+    user = User.objects.filter(username=args.name, is_active=True).first()
+    if user is None:
+        raise UsageError(f"no active user named {args.name!r}")
+    token, raw = ApiToken.issue(user, name=args.label or "")
+    _print({"user": user.username, "token": raw}, args.json, raw)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadrelay.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["leadrelay manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leadrelay",
+        description="Leadrelay: every inbound request answered, qualified, routed, followed.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="migrate and start the web app and the worker")
+    p.add_argument("--host", default=os.environ.get("LEADRELAY_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("LEADRELAY_PORT", "8000")))
+    p.add_argument("--demo", action="store_true", help="load demo data into an empty database")
+    p.add_argument("--demo-leads", type=int, default=4200, help=argparse.SUPPRESS)
+    p.add_argument("--no-worker", action="store_true", help="do not start the background worker")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run the background worker (any number may run)")
+    p.add_argument("--once", action="store_true", help="run one pass and exit")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("demo", help="load realistic, reproducible demo data")
+    p.add_argument("--leads", type=int, default=4200, help="number of leads (default 4200)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--force", action="store_true", help="add demo data to a non-empty database")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=cmd_demo)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = user.add_parser("create", help="create a user")
+    p.add_argument("name", help="login name")
+    p.add_argument(
+        "--role",
+        required=True,
+        help="sdr, sales, partner_manager, head_marketing, head_sales or admin",
+    )
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--email")
+    p.add_argument("--first-name")
+    p.add_argument("--last-name")
+    p.add_argument("--department", help="department name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_user_create)
+
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = token.add_parser("create", help="print a new API token for a user")
+    p.add_argument("name", help="the user's login name")
+    p.add_argument("--label", help="what the token is for")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("manage", help="Django's management commands", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"leadrelay: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except UsageError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one clear line for what the user can fix: no database etc.
+        from django.db import OperationalError
+
+        if isinstance(exc, OperationalError):
+            _fail(f"database: {exc}")
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""The lead (an inbound request) and its append-only event log.
+
+The event log is the truth: funnels, SLA clocks and bonuses are computed from it. The
+``reached_*_at`` columns are kept current by the domain functions so that dashboards read
+one row per lead instead of scanning history (PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from leadrelay.catalog.models import Contact, Partner, Service, Source
+from leadrelay.leads.statuses import STAGE_ORDER, Stage, Status, api_stage
+
+
+class Lead(models.Model):
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.NEW
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    company = models.CharField(_("company"), max_length=300, blank=True)
+    website = models.CharField(_("website"), max_length=300, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    attribution = models.JSONField(_("attribution"), default=dict, blank=True)
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("service")
+    )
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("source")
+    )
+    received_at = models.DateTimeField(_("received"))
+
+    sdr = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sdr_leads",
+        verbose_name=_("SDR"),
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managed_leads",
+        verbose_name=_("sales manager"),
+    )
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("partner")
+    )
+    routed_to = models.ForeignKey(
+        "accounts.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("routed to"),
+    )
+    end_reason = models.TextField(_("reason"), blank=True)
+
+    status_changed_at = models.DateTimeField(_("in status since"))
+    reached_mql_at = models.DateTimeField(null=True, blank=True)
+    reached_sql_at = models.DateTimeField(null=True, blank=True)
+    reached_sal_at = models.DateTimeField(null=True, blank=True)
+    reached_proposal_at = models.DateTimeField(null=True, blank=True)
+    reached_deal_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [
+            models.Index(fields=["status", "id"], name="lead_status_id"),
+            models.Index(fields=["sdr", "id"], name="lead_sdr_id"),
+            models.Index(fields=["manager", "id"], name="lead_manager_id"),
+            models.Index(fields=["email"], name="lead_email"),
+            models.Index(fields=["phone"], name="lead_phone"),
+            models.Index(fields=["received_at"], name="lead_received_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name or self.email or self.phone}".strip()
+
+    def reached_at(self, stage: Stage) -> Any:
+        return getattr(self, f"reached_{stage.value}_at")
+
+    @property
+    def stage(self) -> Stage | None:
+        return api_stage({s: self.reached_at(s) is not None for s in STAGE_ORDER})
+
+    @property
+    def is_open(self) -> bool:
+        from leadrelay.leads.statuses import OPEN
+
+        return self.status in OPEN
+
+
+class LeadEventQuerySet(models.QuerySet["LeadEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise TypeError("lead events are append-only")
+
+    def delete(self) -> NoReturn:
+        raise TypeError("lead events are append-only")
+
+
+class LeadEvent(models.Model):
+    """One fact in a lead's life: who, when, from, to, why, with data. Never changed."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Received")
+        STATUS = "status", _("Status changed")
+        NOTE = "note", _("Note")
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_status = models.CharField(max_length=24, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=24, choices=Status.choices, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = LeadEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lead event")
+        verbose_name_plural = _("lead events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["lead", "at", "id"], name="leadevent_lead_at")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} {self.kind} {self.from_status}->{self.to_status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("lead events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("lead events are append-only")

@@ -1,0 +1,219 @@
+"""The only way a lead comes to be or changes status.
+
+Each function is one transaction: the lead row is locked (``SELECT … FOR UPDATE`` on
+PostgreSQL; SQLite's IMMEDIATE transactions hold the database write lock from BEGIN),
+the guard runs, and the new status and its event are written together. The UPDATE is
+also conditional on the version read, so no interleaving can apply a move twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadrelay.accounts.models import Department, User
+from leadrelay.accounts.roles import HEADS, Role
+from leadrelay.catalog.models import Partner, Service, Source
+from leadrelay.leads import queries
+from leadrelay.leads.errors import (
+    Forbidden,
+    LeadNotFound,
+    MissingField,
+    TransitionNotAllowed,
+    VersionConflict,
+)
+from leadrelay.leads.history import reach
+from leadrelay.leads.models import Lead, LeadEvent
+from leadrelay.leads.statuses import STAGE_ORDER, Stage, Status, Transition, allowed_from, find
+
+# Statuses in which a lead belongs to the SDR side / has no sales manager.
+_BEFORE_SALES = frozenset(
+    {Status.NEW, Status.SDR_PROCESSING, Status.AWAITING_ASSIGNMENT, Status.DISQUALIFIED}
+)
+
+
+@dataclass(frozen=True)
+class NewLead:
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+    website: str = ""
+    message: str = ""
+    attribution: dict[str, str] | None = None
+    service: Service | None = None
+    source: Source | None = None
+    received_at: datetime | None = None
+
+
+def create_lead(data: NewLead, actor: User | None = None, now: datetime | None = None) -> Lead:
+    """Store a new request as a ``new`` lead with its first event."""
+    now = now or timezone.now()
+    received = data.received_at or now
+    with transaction.atomic():
+        lead = Lead.objects.create(
+            status=Status.NEW,
+            name=data.name,
+            email=data.email,
+            phone=data.phone,
+            company=data.company,
+            website=data.website,
+            message=data.message,
+            attribution=dict(data.attribution or {}),
+            service=data.service,
+            source=data.source,
+            received_at=received,
+            status_changed_at=received,
+        )
+        LeadEvent.objects.create(
+            lead=lead, at=received, actor=actor, kind=LeadEvent.Kind.CREATED, to_status=Status.NEW
+        )
+    return lead
+
+
+def _may_move(user: User, lead: Lead, move: Transition) -> bool:
+    """Object-level permission: the role may make this move, and on this lead."""
+    if user.is_superuser or user.role == Role.ADMIN:
+        return True
+    if user.role not in move.roles:
+        return False
+    if user.role in HEADS:
+        return True
+    if user.role == Role.SDR:
+        return lead.sdr_id in (None, user.pk)
+    if user.role == Role.SALES:
+        if lead.status == Status.AWAITING_ASSIGNMENT and lead.manager_id is None:
+            return move.target in (Status.ASSIGNED, Status.SDR_PROCESSING)
+        return lead.manager_id == user.pk
+    if user.role == Role.PARTNER_MANAGER:
+        return True
+    return False
+
+
+def allowed_moves(user: User, lead: Lead) -> list[Transition]:
+    """The moves this user can offer on this lead right now (for buttons and errors)."""
+    return [t for t in allowed_from(lead.status) if _may_move(user, lead, t)]
+
+
+@dataclass(frozen=True)
+class MoveOptions:
+    manager: User | None = None
+    partner: Partner | None = None
+    department: Department | None = None
+
+
+def move_lead(
+    actor: User,
+    lead_id: int,
+    to: str,
+    *,
+    version: int,
+    reason: str = "",
+    options: MoveOptions | None = None,
+    now: datetime | None = None,
+) -> Lead:
+    """Move a lead to ``to``: the one verb the web, the API and the CLI share.
+
+    Raises ``LeadNotFound`` (not visible to the actor), ``VersionConflict`` (stale
+    ``version`` or someone got there first), ``TransitionNotAllowed`` (not in the table
+    from the current status), ``Forbidden`` (the actor's role or ownership), and
+    ``MissingField`` (a reason or a target the move needs).
+    """
+    options = options or MoveOptions()
+    reason = (reason or "").strip()
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Visibility is judged on the lead as the actor saw it; the lock is then taken by
+        # primary key, so whoever lost a race learns "changed by someone" (409), not 404.
+        if not queries.visible_leads(actor).filter(pk=lead_id).exists():
+            raise LeadNotFound(_("Lead %(id)s not found") % {"id": lead_id})
+        lead = Lead.objects.select_for_update().get(pk=lead_id)
+        if lead.version != version:
+            raise VersionConflict(
+                _("The lead was changed by someone else (version %(current)s); reload it.")
+                % {"current": lead.version},
+                current_version=lead.version,
+                status=lead.status,
+            )
+        move = find(lead.status, to)
+        if move is None:
+            allowed = [t.target.value for t in allowed_moves(actor, lead)]
+            raise TransitionNotAllowed(
+                _("Cannot move from “%(from)s” to “%(to)s”.") % {"from": lead.status, "to": to},
+                allowed=allowed,
+            )
+        if not _may_move(actor, lead, move):
+            raise Forbidden(_("Your role may not make this move on this lead."))
+        if move.reason_required and not reason:
+            raise MissingField(_("A reason is required for this move."), field="reason")
+        changes = _apply(actor, lead, move, options, reason, now)
+        updated = Lead.objects.filter(pk=lead.pk, version=version, status=move.source).update(
+            **changes
+        )
+        if updated != 1:  # pragma: no cover - the lock above makes this unreachable
+            raise VersionConflict(_("The lead was changed by someone else; reload it."))
+        LeadEvent.objects.create(
+            lead=lead,
+            at=now,
+            actor=actor,
+            kind=LeadEvent.Kind.STATUS,
+            from_status=move.source,
+            to_status=move.target,
+            reason=reason,
+            data=_event_data(lead, changes),
+        )
+    lead.refresh_from_db()
+    return lead
+
+
+def _apply(
+    actor: User,
+    lead: Lead,
+    move: Transition,
+    options: MoveOptions,
+    reason: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Compute the row's new values for this move (owners, ends, stage timestamps)."""
+    target = move.target
+    changes: dict[str, Any] = {
+        "status": target,
+        "version": lead.version + 1,
+        "status_changed_at": now,
+        "end_reason": reason if target in (Status.DISQUALIFIED, Status.LOST) else "",
+    }
+    if target == Status.SDR_PROCESSING and lead.sdr_id is None and actor.role == Role.SDR:
+        changes["sdr"] = actor
+    if target == Status.ASSIGNED:
+        manager = options.manager or (actor if actor.role == Role.SALES else None)
+        if manager is None:
+            raise MissingField(_("Choose the sales manager to assign."), field="manager")
+        if manager.role != Role.SALES or not manager.is_active:
+            raise MissingField(_("The assignee must be an active sales manager."), field="manager")
+        changes["manager"] = manager
+    if target in _BEFORE_SALES and lead.manager_id is not None:
+        changes["manager"] = None
+    if target == Status.REFERRED:
+        changes["partner"] = options.partner
+    if target == Status.ROUTED:
+        changes["routed_to"] = options.department
+    reached = {s: lead.reached_at(s) for s in STAGE_ORDER if lead.reached_at(s) is not None}
+    before = set(reached)
+    reach(reached, target, now)
+    for stage in set(reached) - before:
+        changes[f"reached_{Stage(stage).value}_at"] = reached[stage]
+    return changes
+
+
+def _event_data(lead: Lead, changes: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"version": changes["version"]}
+    for field in ("sdr", "manager", "partner", "routed_to"):
+        if field in changes:
+            new = changes[field]
+            data[field] = new.pk if new is not None else None
+    return data

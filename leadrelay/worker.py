@@ -1,0 +1,58 @@
+"""``leadrelay worker``: the background process, driven by the database.
+
+Any number may run at once. Each pass asks every registered job for due work; a job
+claims its rows itself (conditional UPDATE / SKIP LOCKED), so passes are safe to
+overlap. The loop sleeps when idle and stops cleanly on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+from django.db import close_old_connections
+
+log = logging.getLogger("leadrelay.worker")
+
+# A job does one bounded batch of due work and returns how many items it handled.
+Job = Callable[[], int]
+JOBS: list[Job] = []
+
+IDLE_SECONDS = 2.0
+
+
+def register(job: Job) -> Job:
+    JOBS.append(job)
+    return job
+
+
+def run_pass() -> int:
+    handled = 0
+    for job in JOBS:
+        try:
+            handled += job()
+        except Exception:  # one failing job must not stop the others
+            log.exception("worker job %s failed", getattr(job, "__name__", job))
+        finally:
+            close_old_connections()
+    return handled
+
+
+def run_worker(once: bool = False) -> int:
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    while not stop.is_set():
+        handled = run_pass()
+        if once:
+            break
+        if handled == 0:
+            stop.wait(IDLE_SECONDS)
+    return 0
