@@ -1,0 +1,68 @@
+"""The shared cast: one user per role, two of the roles that own leads, a lead factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from leadrelay.accounts.models import ApiToken, Department, User
+from leadrelay.accounts.roles import Role
+from leadrelay.leads.models import Lead
+from leadrelay.leads.transitions import NewLead, create_lead
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def departments(db: None) -> dict[str, Department]:
+    return {
+        "marketing": Department.objects.create(name="Marketing", kind=Department.Kind.MARKETING),
+        "sales": Department.objects.create(name="Sales", kind=Department.Kind.SALES),
+        "partners": Department.objects.create(name="Partners", kind=Department.Kind.PARTNERS),
+    }
+
+
+@pytest.fixture
+def cast(departments: dict[str, Department]) -> dict[str, User]:
+    """sdr, sdr2, sales, sales2, partner, head_marketing, head_sales, admin."""
+    mk, sl, pt = departments["marketing"], departments["sales"], departments["partners"]
+    spec: list[tuple[str, Role, Department | None]] = [
+        ("sdr", Role.SDR, mk),
+        ("sdr2", Role.SDR, mk),
+        ("sales", Role.SALES, sl),
+        ("sales2", Role.SALES, sl),
+        ("partner", Role.PARTNER_MANAGER, pt),
+        ("head_marketing", Role.HEAD_MARKETING, mk),
+        ("head_sales", Role.HEAD_SALES, sl),
+        ("admin", Role.ADMIN, None),
+    ]
+    return {
+        name: User.objects.create_user(
+            name, f"{name}@agency.test", "pw-" + name + "-123!", role=role, department=dept
+        )
+        for name, role, dept in spec
+    }
+
+
+@pytest.fixture
+def make_lead(db: None) -> Callable[..., Lead]:
+    def make(**fields: Any) -> Lead:
+        fields.setdefault("name", "Ирина Петрова")
+        fields.setdefault("email", "irina@example.ru")
+        fields.setdefault("received_at", T0)
+        return create_lead(NewLead(**fields), now=T0)
+
+    return make
+
+
+@pytest.fixture
+def api_client() -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        _, raw = ApiToken.issue(user)
+        return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    return make
