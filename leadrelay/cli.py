@@ -99,10 +99,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if has_leads() and not args.force:
         raise UsageError("the database already has leads; pass --force to add demo data anyway")
     summary = load_demo(leads=args.leads, seed=args.seed, progress=not args.json)
-    text = "\n".join(
-        [f"Loaded {summary['leads']} demo leads in {summary['seconds']:.1f} s."]
-        + list(summary.get("passwords", []))
-    )
+    lines = [f"Loaded {summary['leads']} demo leads in {summary['seconds']:.1f} s."]
+    text = "\n".join([*lines, *summary.get("passwords", [])])
     _print(summary, args.json, text)
     return 0
 
@@ -167,7 +165,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     user = User.objects.filter(username=args.name, is_active=True).first()
     if user is None:
         raise UsageError(f"no active user named {args.name!r}")
-    token, raw = ApiToken.issue(user, name=args.label or "")
+    _, raw = ApiToken.issue(user, name=args.label or "")
     _print({"user": user.username, "token": raw}, args.json, raw)
     return 0
 

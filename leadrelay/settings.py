@@ -118,7 +118,7 @@ TEMPLATES = [
 def _databases() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
-        db: dict[str, Any] = dj_database_url.parse(url)
+        db: dict[str, Any] = dict(dj_database_url.parse(url))
         if db["ENGINE"] == "django.db.backends.postgresql":
             # The psycopg pool: a new connection per request costs 4x (PERFORMANCE.md).
             db["CONN_MAX_AGE"] = 0

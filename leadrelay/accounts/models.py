@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import ClassVar
-
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -69,8 +67,6 @@ class User(AbstractUser):
         related_name="members",
         verbose_name=_("team"),
     )
-
-    objects: ClassVar[UserManager[User]] = UserManager()
 
     class Meta:
         verbose_name = _("user")

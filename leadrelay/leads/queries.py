@@ -13,8 +13,8 @@ from leadrelay.leads.statuses import Status
 SDR_INCOMING = (Status.NEW, Status.SDR_PROCESSING)
 
 
-def _department_members(user: User) -> QuerySet[User]:
-    return User.objects.filter(department_id=user.department_id).values("id")  # type: ignore[return-value]
+def _department_members(user: User) -> QuerySet[User, int]:
+    return User.objects.filter(department=user.department).values_list("id", flat=True)
 
 
 def scope(user: User) -> Q:

@@ -90,9 +90,7 @@ def _may_move(user: User, lead: Lead, move: Transition) -> bool:
         if lead.status == Status.AWAITING_ASSIGNMENT and lead.manager_id is None:
             return move.target in (Status.ASSIGNED, Status.SDR_PROCESSING)
         return lead.manager_id == user.pk
-    if user.role == Role.PARTNER_MANAGER:
-        return True
-    return False
+    return user.role == Role.PARTNER_MANAGER
 
 
 def allowed_moves(user: User, lead: Lead) -> list[Transition]:
