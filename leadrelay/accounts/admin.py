@@ -26,5 +26,5 @@ class TeamAdmin(admin.ModelAdmin[Team]):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
-    list_display = ("prefix", "user", "name", "created_at", "last_used_at")
-    readonly_fields = ("key_hash", "prefix", "created_at", "last_used_at")
+    list_display = ("prefix", "user", "name", "created_at")
+    readonly_fields = ("key_hash", "prefix", "created_at")

@@ -65,7 +65,6 @@ class Migration(migrations.Migration):
                 ('key_hash', models.CharField(max_length=64, unique=True)),
                 ('prefix', models.CharField(max_length=8)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
             ],
             options={
