@@ -185,7 +185,8 @@ def _apply(
         "status_changed_at": now,
         "end_reason": reason if target in (Status.DISQUALIFIED, Status.LOST) else "",
     }
-    if target == Status.SDR_PROCESSING and lead.sdr_id is None and actor.role == Role.SDR:
+    if lead.sdr_id is None and actor.role == Role.SDR:
+        # Whichever SDR first acts on an unowned request owns it from then on.
         changes["sdr"] = actor
     if target == Status.ASSIGNED:
         manager = options.manager or (actor if actor.role == Role.SALES else None)
