@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "leadrelay.accounts",
     "leadrelay.catalog",
     "leadrelay.leads",
+    "leadrelay.intake",
     "leadrelay.web",
 ]
 
@@ -210,3 +211,8 @@ LOGGING = {
 
 # Page size of lists (web and API); keyset pagination keeps every page equally cheap.
 LEADRELAY_PAGE_SIZE = 50
+
+# Intake: body size limit, per-IP rate limit (shared by all processes), proxy trust.
+LEADRELAY_INTAKE_MAX_BYTES = int(os.environ.get("LEADRELAY_INTAKE_MAX_BYTES", str(1024 * 1024)))
+LEADRELAY_INTAKE_RATE_PER_MINUTE = int(os.environ.get("LEADRELAY_INTAKE_RATE_PER_MINUTE", "600"))
+LEADRELAY_TRUST_X_FORWARDED_FOR = _env_bool("LEADRELAY_TRUST_X_FORWARDED_FOR", False)

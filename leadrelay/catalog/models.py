@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +23,14 @@ class Service(models.Model):
         from django.utils.translation import get_language
 
         return self.name_ru if (get_language() or "").startswith("ru") else self.name_en
+
+
+def new_source_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def new_source_secret() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class Source(models.Model):
@@ -44,6 +54,21 @@ class Source(models.Model):
     name = models.CharField(_("name"), max_length=200)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The unguessable part of the intake URL (/in/<key>/) given to the vendor.
+    key = models.CharField(max_length=40, unique=True, default=new_source_key, editable=False)
+    # Signing secret / token / google_key, as the vendor calls it.
+    secret = models.CharField(_("secret"), max_length=200, blank=True, default=new_source_secret)
+    # Vendor field name -> lead field or attribution key; overrides the vendor's defaults.
+    mapping = models.JSONField(_("field mapping"), default=dict, blank=True)
+    # Vendor-specific settings (Meta's verify token and Graph token, honeypot field…).
+    config = models.JSONField(_("settings"), default=dict, blank=True)
+    default_service = models.ForeignKey(
+        Service,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("default service"),
+    )
 
     class Meta:
         verbose_name = _("source")
