@@ -72,6 +72,12 @@ class Lead(models.Model):
         verbose_name=_("routed to"),
     )
     end_reason = models.TextField(_("reason"), blank=True)
+    # Consent as submitted: text version and time given.
+    consent = models.JSONField(_("consent"), default=dict, blank=True)
+    # Submitted fields that map to nothing: kept so nothing the client typed is lost.
+    extra = models.JSONField(_("other fields"), default=dict, blank=True)
+    # Why a human should look at this request (no_contact, email_invalid…); empty if none.
+    review = models.JSONField(_("needs review"), default=list, blank=True)
 
     status_changed_at = models.DateTimeField(_("in status since"))
     reached_mql_at = models.DateTimeField(null=True, blank=True)

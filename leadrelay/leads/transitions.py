@@ -49,6 +49,10 @@ class NewLead:
     service: Service | None = None
     source: Source | None = None
     received_at: datetime | None = None
+    consent: dict[str, str] | None = None
+    extra: dict[str, str] | None = None
+    review: list[str] | None = None
+    duplicate_of: Lead | None = None
 
 
 def create_lead(data: NewLead, actor: User | None = None, now: datetime | None = None) -> Lead:
@@ -69,11 +73,60 @@ def create_lead(data: NewLead, actor: User | None = None, now: datetime | None =
             source=data.source,
             received_at=received,
             status_changed_at=received,
+            consent=dict(data.consent or {}),
+            extra=dict(data.extra or {}),
+            review=list(data.review or []),
+            duplicate_of=data.duplicate_of,
         )
         LeadEvent.objects.create(
             lead=lead, at=received, actor=actor, kind=LeadEvent.Kind.CREATED, to_status=Status.NEW
         )
     return lead
+
+
+def create_leads_bulk(
+    items: list[NewLead], actor: User | None = None, now: datetime | None = None
+) -> list[Lead]:
+    """Store many new leads at once (imports): the same rows and events as
+    ``create_lead``, written in batches inside the caller's transaction."""
+    now = now or timezone.now()
+    leads = [
+        Lead(
+            status=Status.NEW,
+            name=d.name,
+            email=d.email,
+            phone=d.phone,
+            company=d.company,
+            website=d.website,
+            message=d.message,
+            attribution=dict(d.attribution or {}),
+            service=d.service,
+            source=d.source,
+            received_at=d.received_at or now,
+            status_changed_at=d.received_at or now,
+            consent=dict(d.consent or {}),
+            extra=dict(d.extra or {}),
+            review=list(d.review or []),
+            duplicate_of=d.duplicate_of,
+        )
+        for d in items
+    ]
+    with transaction.atomic():
+        Lead.objects.bulk_create(leads, batch_size=500)
+        LeadEvent.objects.bulk_create(
+            [
+                LeadEvent(
+                    lead=lead,
+                    at=lead.received_at,
+                    actor=actor,
+                    kind=LeadEvent.Kind.CREATED,
+                    to_status=Status.NEW,
+                )
+                for lead in leads
+            ],
+            batch_size=500,
+        )
+    return leads
 
 
 def _may_move(user: User, lead: Lead, move: Transition) -> bool:
