@@ -1,6 +1,15 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
+
+from leadrelay.web import views
+
+lead_patterns = [
+    path("", views.lead_list, name="list"),
+    path("<int:lead_id>/", views.lead_detail, name="detail"),
+    path("<int:lead_id>/move/", views.lead_move, name="move"),
+]
 
 urlpatterns = [
-    path("", auth_views.LoginView.as_view(), name="login"),
+    path("", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("leads/", include((lead_patterns, "leads"))),
 ]
