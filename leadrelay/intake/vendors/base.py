@@ -56,6 +56,15 @@ class Parsed:
     needs_fetch: bool = False
     # A reply body other than the default (e.g. Meta's GET verification challenge).
     reply: str | None = None
+    # Why a submission is refused as spam ("honeypot", "too_fast"); "" when it is not.
+    # The receiver counts it and stores nothing.
+    spam: str = ""
+    # A human label for a field key whose key is opaque (Typeform ref → question title,
+    # Tally key → label, Google column id → column name). Mapping matches either.
+    labels: dict[str, str] = field(default_factory=dict)
+    # What the vendor says a field is ("email", "phone", "website", "name"…): used when
+    # neither the source's mapping nor the vendor's defaults name the field.
+    hints: dict[str, str] = field(default_factory=dict)
 
 
 class Unauthorized(Exception):
