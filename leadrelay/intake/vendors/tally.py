@@ -39,7 +39,12 @@ from leadrelay.intake.vendors.base import (
     Unauthorized,
 )
 
-_TYPE_HINTS = {"INPUT_EMAIL": "email", "INPUT_PHONE_NUMBER": "phone", "INPUT_LINK": "website"}
+_TYPE_HINTS = {
+    "INPUT_EMAIL": "email",
+    "INPUT_PHONE_NUMBER": "phone",
+    "INPUT_LINK": "website",
+    "TEXTAREA": "message",
+}
 
 
 class TallyVendor:

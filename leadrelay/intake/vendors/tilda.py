@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote, unquote_plus
+from urllib.parse import unquote
 
 from leadrelay.intake.vendors._common import (
     ATTRIBUTION_KEYS,
@@ -141,7 +141,7 @@ def _from_cookies(cookies: str) -> dict[str, str]:
                 key, eq, val = item.partition("=")
                 key = key.strip().lower()
                 if eq and key in UTM_KEYS and val.strip():
-                    found.setdefault(key, unquote_plus(val))
+                    found.setdefault(key, val)
         elif name in _KEPT_COOKIES and value:
             found.setdefault(f"cookie_{name.lstrip('_')}", value)
     return found

@@ -41,8 +41,9 @@ from leadrelay.intake.vendors.base import (
     Unauthorized,
 )
 
-# Answer types that say which lead field they are.
+# Answer types (and a long-text question type) that say which lead field they are.
 _TYPE_HINTS = {"email": "email", "phone_number": "phone", "url": "website"}
+_FIELD_TYPE_HINTS = {"long_text": "message"}
 
 
 class TypeformVendor:
@@ -110,6 +111,8 @@ class TypeformVendor:
                 labels[key] = title
             if isinstance(kind, str) and kind in _TYPE_HINTS:
                 hints[key] = _TYPE_HINTS[kind]
+            elif str(field_info.get("type")) in _FIELD_TYPE_HINTS:
+                hints[key] = _FIELD_TYPE_HINTS[str(field_info.get("type"))]
 
         hidden = str_dict(response.get("hidden"))
         submitted = response.get("submitted_at")
