@@ -6,8 +6,6 @@ sees and which moves are allowed stay in ``leadrelay.leads``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -21,19 +19,19 @@ from leadrelay.leads.statuses import Stage, Status
 from leadrelay.leads.transitions import MoveOptions
 
 
-def _people(role: Role) -> QuerySet[User]:
+def active_people(role: Role) -> QuerySet[User]:
+    """The active users of one role, as choices are listed: by name."""
     return User.objects.filter(role=role, is_active=True).order_by(
         "first_name", "last_name", "username"
     )
 
 
-class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj)
-
-
 def search_filter(text: str) -> Q:
-    """Cheap search: exact e-mail or phone, or a name/company prefix (index friendly)."""
+    """Cheap search: an exact e-mail or phone (both indexed), or a name/company prefix.
+
+    A prefix rather than a substring keeps the door open to an index on UPPER(name) on
+    PostgreSQL; a ``%text%`` match could never use one.
+    """
     text = text.strip()
     cond = Q(name__istartswith=text) | Q(company__istartswith=text)
     if "@" in text:
@@ -62,17 +60,19 @@ class LeadFilterForm(forms.Form):
     stage = forms.ChoiceField(
         label=_("Stage reached"), required=False, choices=[("", _("Any stage")), *Stage.choices]
     )
-    sdr = PersonChoiceField(
-        label=_("SDR"), required=False, queryset=_people(Role.SDR), empty_label=_("Any SDR")
+    sdr = forms.ModelChoiceField(
+        label=_("SDR"), required=False, queryset=active_people(Role.SDR), empty_label=_("Any SDR")
     )
-    manager = PersonChoiceField(
-        label=_("Sales manager"),
+    manager = forms.ModelChoiceField(
+        label=_("Manager"),
         required=False,
-        queryset=_people(Role.SALES),
+        queryset=active_people(Role.SALES),
         empty_label=_("Any manager"),
     )
     # Keyset pagination: the id of the last lead on the previous page.
-    cursor = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    cursor = forms.IntegerField(
+        label=_("Page"), required=False, min_value=1, widget=forms.HiddenInput
+    )
 
     def filter(self, leads: QuerySet[Lead]) -> QuerySet[Lead]:
         """Narrow ``leads`` by the cleaned filters; call only when the form is valid."""
@@ -100,8 +100,8 @@ class MoveForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=4000, widget=forms.Textarea
     )
-    manager = PersonChoiceField(
-        label=_("Sales manager"), required=False, queryset=_people(Role.SALES)
+    manager = forms.ModelChoiceField(
+        label=_("Sales manager"), required=False, queryset=active_people(Role.SALES)
     )
     partner = forms.ModelChoiceField(
         label=_("Partner"), required=False, queryset=Partner.objects.filter(active=True)

@@ -30,7 +30,7 @@ from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.leads.queries import visible_leads
 from leadrelay.leads.statuses import Status, Transition
 from leadrelay.leads.transitions import allowed_moves, move_lead
-from leadrelay.web.forms import LeadFilterForm, MoveForm
+from leadrelay.web.forms import LeadFilterForm, MoveForm, active_people
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -176,11 +176,7 @@ def _lead_context(user: User, lead_id: int) -> dict[str, Any]:
     }
     # The choices are fetched only when a move on offer asks for them.
     if any(m.needs_manager for m in moves):
-        context["managers"] = list(
-            User.objects.filter(role=Role.SALES, is_active=True).order_by(
-                "first_name", "last_name", "username"
-            )
-        )
+        context["managers"] = list(active_people(Role.SALES))
     if any(m.needs_partner for m in moves):
         context["partners"] = list(Partner.objects.filter(active=True))
     if any(m.needs_department for m in moves):
