@@ -41,7 +41,16 @@ def run_pass() -> int:
     return handled
 
 
+def register_jobs() -> None:
+    from leadrelay.intake.tasks import process_due_deliveries
+
+    for job in (process_due_deliveries,):
+        if job not in JOBS:
+            register(job)
+
+
 def run_worker(once: bool = False) -> int:
+    register_jobs()
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
