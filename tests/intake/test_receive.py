@@ -154,3 +154,14 @@ def test_the_same_person_within_the_window_is_linked_as_a_duplicate() -> None:
     Client().post(f"/in/{source.key}/", {"name": "Олег", "email": "OLEG@firma.ru "})
     first, second = Lead.objects.order_by("id")
     assert second.duplicate_of == first
+
+
+def test_calls_over_the_per_ip_rate_limit_are_429_and_store_nothing(settings: object) -> None:
+    settings.LEADRELAY_INTAKE_RATE_PER_MINUTE = 3  # type: ignore[attr-defined]
+    source = Source.objects.create(kind="form", name="Site form")
+    codes = [
+        Client().post(f"/in/{source.key}/", {"name": "Вера", "email": f"v{i}@x.ru"}).status_code
+        for i in range(5)
+    ]
+    assert codes == [200, 200, 200, 429, 429]
+    assert Lead.objects.count() == 3
