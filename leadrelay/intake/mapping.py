@@ -1,7 +1,8 @@
 """Mapping a vendor submission onto lead fields: one step shared by every source kind.
 
 Precedence for each vendor field (matched by its key, then by its human label, both
-case-insensitively and with spaces, hyphens and underscores treated alike):
+case-insensitively and ignoring spaces, hyphens and underscores, so ``E-mail``,
+``email`` and ``EMAIL`` are one name, as are ``phoneNumber`` and ``phone_number``):
 
 1. the source's own mapping;
 2. the vendor's default mapping;
@@ -26,7 +27,6 @@ from leadrelay.intake.vendors.base import Parsed
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 _TARGETS = frozenset((*LEAD_FIELDS, *ATTRIBUTION_KEYS))
-_IDENTITY = {key: key for key in _TARGETS}
 # Several fields mapped to the message are kept together rather than dropped.
 _JOINED = frozenset({"message"})
 
@@ -49,8 +49,18 @@ class Mapped:
 
 
 def normalize_key(key: str) -> str:
-    """``"E-mail "`` → ``"e_mail"``: case-folded, separators made one underscore."""
-    return _SEPARATORS.sub("_", str(key).strip().casefold()).strip("_")
+    """``"E-Mail "`` → ``"email"``: case-folded, spaces, hyphens and underscores dropped."""
+    return _SEPARATORS.sub("", str(key).casefold())
+
+
+# A mapping target written loosely (``"First Name"``) still names its lead field.
+_CANONICAL = {normalize_key(target): target for target in _TARGETS}
+_IDENTITY = dict(_CANONICAL)
+
+
+def canonical_target(target: str) -> str:
+    """The lead field or attribution key a mapping value names, else the value itself."""
+    return _CANONICAL.get(normalize_key(target), str(target).strip())
 
 
 def _normalize_table(table: Mapping[str, str]) -> dict[str, str]:
@@ -58,7 +68,7 @@ def _normalize_table(table: Mapping[str, str]) -> dict[str, str]:
     for key, target in table.items():
         norm = normalize_key(key)
         if norm and norm not in out:
-            out[norm] = normalize_key(str(target))
+            out[norm] = canonical_target(str(target))
     return out
 
 
@@ -118,7 +128,7 @@ def map_fields(
         label = parsed.labels.get(key, "")
         target = target_for(key, label)
         if target is None:
-            hint = normalize_key(parsed.hints.get(key, ""))
+            hint = canonical_target(parsed.hints.get(key, ""))
             if hint in _TARGETS:
                 hinted.append((hint, key, label, value))
             else:

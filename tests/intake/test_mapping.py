@@ -26,9 +26,16 @@ def test_vendor_defaults_map_and_values_are_kept_exactly() -> None:
 
 
 def test_matching_is_case_insensitive_and_separator_blind() -> None:
-    parsed = Parsed(fields={"e_mail": "a@b.c", "PHONE": "1", "full name": "X Y"})
-    mapped = map_fields(parsed, DEFAULTS, {"FULL-NAME": "name"})
+    parsed = Parsed(fields={"e_mail": "a@b.c", "PHONE": "1", "full name": "X Y", "Org": "O"})
+    mapped = map_fields(parsed, DEFAULTS, {"FULL-NAME": "name", "org": "Company "})
     assert (mapped.email, mapped.phone, mapped.name) == ("a@b.c", "1", "X Y")
+    assert mapped.company == "O"
+
+
+def test_a_loosely_written_target_still_names_its_field() -> None:
+    parsed = Parsed(fields={"a": "Анна", "b": "vk"})
+    mapped = map_fields(parsed, {}, {"a": "First Name", "b": "UTM-Source"})
+    assert (mapped.name, mapped.attribution) == ("Анна", {"utm_source": "vk"})
 
 
 def test_the_source_mapping_overrides_the_vendor_default() -> None:
@@ -137,6 +144,7 @@ def test_an_unknown_mapping_target_keeps_the_value_in_extra() -> None:
 
 
 def test_helpers() -> None:
-    assert normalize_key("  E-Mail  Address ") == "e_mail_address"
+    assert normalize_key("  E-Mail  Address ") == "emailaddress"
+    assert normalize_key("phoneNumber") == normalize_key("phone_number")
     assert params_from_url("not a url") == {}
     assert params_from_url("https://x/?gclid=%ZZ&utm_source=%E0%A4") == {"gclid": "%ZZ"}

@@ -34,28 +34,26 @@ FORM_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/
 JSON_CONTENT_TYPES = frozenset({"application/json"})
 
 # Field names people give contact fields on forms in the wild, English and Russian.
-# Keys are matched case-insensitively (see ``mapping.normalize_key``).
+# Keys are matched ignoring case, spaces, hyphens and underscores (``mapping.normalize_key``),
+# so ``full_name`` also matches ``FullName`` and ``Full name``.
 COMMON_FIELD_NAMES: dict[str, str] = {
     "name": "name",
     "full_name": "name",
-    "fullname": "name",
     "your_name": "name",
     "fio": "name",
     "фио": "name",
     "имя": "name",
     "ваше_имя": "name",
     "first_name": "first_name",
-    "firstname": "first_name",
     "given_name": "first_name",
     "last_name": "last_name",
-    "lastname": "last_name",
     "surname": "last_name",
     "family_name": "last_name",
     "фамилия": "last_name",
     "email": "email",
-    "e_mail": "email",
     "mail": "email",
     "your_email": "email",
+    "email_address": "email",
     "work_email": "email",
     "почта": "email",
     "электронная_почта": "email",

@@ -44,16 +44,8 @@ _ADDRESS_PARTS = ("addr_line1", "addr_line2", "city", "state", "postal", "countr
 
 class JotformVendor:
     kind = "jotform"
-    default_mapping: Mapping[str, str] = {
-        **COMMON_FIELD_NAMES,
-        "yourName": "name",
-        "phoneNumber": "phone",
-        "yourEmail": "email",
-        "emailAddress": "email",
-        "companyName": "company",
-        "yourMessage": "message",
-        "typeA": "name",
-    }
+    # Unique names are camelCase (fullName, phoneNumber): they match the common names.
+    default_mapping: Mapping[str, str] = dict(COMMON_FIELD_NAMES)
 
     def authenticate(self, raw: RawDelivery, source: SourceConfig) -> None:
         param = str(source.config.get("token_param") or DEFAULT_TOKEN_PARAM)
