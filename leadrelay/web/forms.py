@@ -51,7 +51,7 @@ class LeadFilterForm(forms.Form):
         required=False,
         max_length=200,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Name, company, e-mail or phone")}
+            attrs={"type": "search", "placeholder": _("Name, company, e-mail, phone")}
         ),
     )
     status = forms.ChoiceField(

@@ -70,9 +70,10 @@ def _page_query(params: QueryDict, cursor: int | None) -> str:
 def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
     form = LeadFilterForm(request.GET)
+    valid = form.is_valid()
     leads: list[Lead] = []
-    next_query = None
-    if form.is_valid():
+    next_query = first_query = None
+    if valid:
         size: int = settings.LEADRELAY_PAGE_SIZE
         page = form.filter(visible_leads(user)).select_related(
             "service", "source", "sdr", "manager"
@@ -83,16 +84,18 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
         if len(leads) > size:
             leads = leads[:size]
             next_query = _page_query(request.GET, leads[-1].pk)
+        if form.cleaned_data["cursor"] is not None:
+            first_query = _page_query(request.GET, None)
     context = {
         "nav": "leads",
         "form": form,
         "leads": leads,
         "next_query": next_query,
-        "first_query": _page_query(request.GET, None) if form.data.get("cursor") else None,
+        "first_query": first_query,
         "filtered": any(v for k, v in request.GET.items() if k != "cursor"),
     }
     template = "web/leads/_results.html" if _partial(request) else "web/leads/list.html"
-    response = render(request, template, context, status=200 if form.is_valid() else 400)
+    response = render(request, template, context, status=200 if valid else 400)
     patch_vary_headers(response, ("HX-Request",))
     return response
 

@@ -162,6 +162,7 @@ def test_bad_filter_value_is_a_clear_form_error_not_a_server_error(
     assert "These filters cannot be applied" in response.text
     assert message in response.text
     assert listed_ids(response.text) == []
+    assert "First page" not in response.text and 'rel="next"' not in response.text
 
 
 def test_an_sdr_is_not_offered_as_a_manager_filter(
