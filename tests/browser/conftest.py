@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse
 # its (synchronous) ORM calls from the test body.
@@ -20,6 +21,30 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release_live_server_connections(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[None]:
+    """Let the PostgreSQL test database be dropped after the live server has stopped.
+
+    A live-server request thread can end while holding a connection checked out of the
+    psycopg pool; nothing returns it, so DROP DATABASE would find the database in use.
+    """
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor != "postgresql":
+                continue
+            connection.close()
+            connection.close_pool()  # type: ignore[attr-defined]
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [connection.settings_dict["NAME"]],
+                )
 
 
 @pytest.fixture

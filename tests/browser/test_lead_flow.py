@@ -166,3 +166,34 @@ def test_sdr_logs_in_switches_language_opens_a_lead_and_moves_it(
     page.get_by_text("→ Дисквалифицирована").click()
     page.screenshot(path=screenshot_dir / "lead_ru.png", full_page=True)
     context.close()
+
+
+def test_a_stale_page_says_someone_else_moved_the_lead_and_shows_it_as_it_is(
+    live_server: Any,
+    cast: dict[str, User],
+    make_lead: Callable[..., Lead],
+    browser: Any,
+    screenshot_dir: Path,
+) -> None:
+    from playwright.sync_api import expect
+
+    lead = walk(make_lead(company="ООО «Ромашка»"), cast["sdr"], "sdr_processing")
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(live_server.url + "/")
+    page.get_by_label("Username").fill("sdr")
+    page.get_by_label("Password").fill("pw-sdr-123!")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    expect(page.get_by_role("heading", name="Next actions")).to_be_visible()
+
+    walk(lead, cast["sdr"], "awaiting_assignment")  # a colleague's tab, meanwhile
+
+    page.get_by_role("button", name="→ Awaiting a sales manager").click()
+    expect(page.get_by_role("alert")).to_contain_text("changed by someone else")
+    expect(page.locator(".lead-head .badge")).to_have_text("Awaiting a sales manager")
+    page.screenshot(path=screenshot_dir / "conflict_en.png")
+    lead.refresh_from_db()
+    assert (lead.status, lead.version) == ("awaiting_assignment", 3)
+    context.close()
