@@ -139,6 +139,10 @@ class MoveChoice:
         )
 
 
+# The path forward first, sending a lead back last.
+_TONE_ORDER = {"primary": 0, "secondary": 1, "danger": 2, "back": 3}
+
+
 def _move_choice(user: User, move: Transition) -> MoveChoice:
     return MoveChoice(
         target=move.target,
@@ -154,17 +158,15 @@ def _move_choice(user: User, move: Transition) -> MoveChoice:
 def _lead_context(user: User, lead_id: int) -> dict[str, Any]:
     lead = (
         visible_leads(user)
-        .select_related(
-            "service", "source", "sdr", "manager", "partner", "routed_to", "duplicate_of"
-        )
+        .select_related("service", "source", "sdr", "manager", "partner", "routed_to")
         .filter(pk=lead_id)
         .first()
     )
     if lead is None:
         raise LeadNotFound(_("This lead does not exist or is not visible to you."))
-    order = {"primary": 0, "secondary": 1, "danger": 2, "back": 3}
     moves = sorted(
-        (_move_choice(user, m) for m in allowed_moves(user, lead)), key=lambda m: order[m.tone]
+        (_move_choice(user, m) for m in allowed_moves(user, lead)),
+        key=lambda m: _TONE_ORDER[m.tone],
     )
     events = list(LeadEvent.objects.filter(lead=lead).select_related("actor").order_by("at", "id"))
     context: dict[str, Any] = {
@@ -217,9 +219,11 @@ def _not_found(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
     try:
-        return _render_lead(request, _user(request), lead_id)
+        response = _render_lead(request, _user(request), lead_id)
     except LeadNotFound:
-        return _not_found(request)
+        response = _not_found(request)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @login_required

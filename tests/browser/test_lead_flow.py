@@ -141,6 +141,8 @@ def test_sdr_logs_in_switches_language_opens_a_lead_and_moves_it(
     page.get_by_label("Status").select_option("new")
     expect(page).to_have_url(re.compile(r"status=new"))
     expect(page.locator("table.leads tbody tr")).to_have_count(3)
+    # The language switch now returns to the filtered list, not the one first rendered.
+    expect(page.locator("form.lang input[name=next]")).to_have_value(re.compile(r"status=new"))
 
     # Open the lead and move it one status along.
     page.get_by_role("link", name="Ирина Петрова").click()

@@ -22,4 +22,12 @@
     }
   });
   document.addEventListener("htmx:sendError", showFailure);
+
+  // The language switch returns to "this page"; after HTMX pushed a new URL (filters,
+  // next page) that is the pushed one, not the one the header was rendered for.
+  document.addEventListener("htmx:pushedIntoHistory", function (event) {
+    document.querySelectorAll("form.lang input[name=next]").forEach(function (input) {
+      input.value = event.detail.path;
+    });
+  });
 })();
