@@ -31,7 +31,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -474,6 +474,26 @@ GENERIC: dict[str, str] = {
 }
 
 
+_COMMON_HEADERS = frozenset({*GENERIC, "id"})
+
+
+def _any_preset() -> dict[str, str]:
+    """Columns every preset that knows them maps to the same lead field."""
+    targets: dict[str, set[str]] = {}
+    unknown: set[str] = set()
+    for columns in PRESETS.values():
+        for key, target in columns.items():
+            if target is None:
+                unknown.add(key)
+            else:
+                targets.setdefault(key, set()).add(target)
+    return {k: next(iter(t)) for k, t in targets.items() if len(t) == 1 and k not in unknown}
+
+
+# Last resort for a column neither the preset nor the synonyms know.
+ANY_PRESET = _any_preset()
+
+
 def header_key(header: str) -> str:
     """``" E-Mail "`` → ``"e-mail"``: how headers are compared with preset columns."""
     text = header.replace("\ufeff", "").strip().strip('"').strip()
@@ -796,14 +816,18 @@ class Mapping:
 
 
 def detect_preset(headers: Sequence[str]) -> str:
-    """The vendor whose export these headers look like most, or ``generic``."""
-    keys = {header_key(h) for h in headers}
-    best, best_score = "generic", 0
+    """The vendor whose export these headers look like most, or ``generic``.
+
+    Only columns peculiar to a vendor count ("Record ID", "Компания контакта"), not the
+    ones any table may have ("Email", "Телефон"): two of them are needed.
+    """
+    keys = {header_key(h) for h in headers} - _COMMON_HEADERS
+    best, best_score = "generic", 1
     for name, columns in PRESETS.items():
         score = len(keys & columns.keys())
         if score > best_score:
             best, best_score = name, score
-    return best if best_score >= 2 else "generic"
+    return best
 
 
 def plan_mapping(headers: Sequence[str], preset: str = "auto") -> Mapping:
@@ -815,7 +839,8 @@ def plan_mapping(headers: Sequence[str], preset: str = "auto") -> Mapping:
     columns: list[Column] = []
     for index, header in enumerate(headers):
         key = header_key(header)
-        target = columns_of[key] if key in columns_of else GENERIC.get(key)
+        fallback = GENERIC.get(key) or ANY_PRESET.get(key)
+        target = columns_of.get(key, fallback)  # a preset may say None: "not a lead field"
         columns.append(Column(index=index, header=header, field=target))
     return Mapping(preset=resolved, columns=tuple(columns))
 
@@ -857,7 +882,7 @@ _DATE_FORMATS = (
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
-def parse_received_at(raw: str) -> datetime | None:
+def parse_received_at(raw: str, tz: tzinfo | None = None) -> datetime | None:
     """A date or date-time as CRMs export them; naive ones are in the site's time zone.
 
     ISO 8601, ``02.03.2026 09:00``, US ``3/2/2026 9:00 AM`` (day first when the month
@@ -881,8 +906,8 @@ def parse_received_at(raw: str) -> datetime | None:
                     continue
     if parsed is None or not (1900 <= parsed.year <= 2200):
         return None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.get_current_timezone())
+    if parsed.tzinfo is None:
+        parsed = timezone.make_aware(parsed, tz or timezone.get_current_timezone())
     return parsed
 
 
@@ -1052,6 +1077,7 @@ class _Rows:
     def __init__(self, table: Table, mapping: Mapping, now: datetime) -> None:
         self.table = table
         self.now = now
+        self.tz = timezone.get_current_timezone()
         self.width = len(table.headers)
         self.by_field: dict[str, list[Column]] = {}
         self.extra_keys: dict[int, str] = {}
@@ -1062,6 +1088,10 @@ class _Rows:
             base = column.header
             seen[base] = seen.get(base, 0) + 1
             self.extra_keys[column.index] = base if seen[base] == 1 else f"{base} ({seen[base]})"
+        # (field, column indexes) in a fixed order; the columns not listed go to ``extra``.
+        self.plan = [(f, [c.index for c in cols]) for f, cols in self.by_field.items()]
+        self.unmapped = [c.index for c in mapping.columns if not c.field]
+        self.attribution_keys = [k for k in ATTRIBUTION_KEYS if k in self.by_field]
         self.services = _services() if "service" in self.by_field else {}
 
     def build(self, line: int, cells: list[str]) -> _Row | Rejected:
@@ -1074,37 +1104,41 @@ class _Rows:
             )
         if broken:
             return Rejected(line, "unreadable", _("The row cannot be read."))
-        if len(cells) != self.width:
-            count = _trimmed_len(cells) if len(cells) > self.width else len(cells)
-            if count != self.width:
+        width = self.width
+        if len(cells) != width:
+            count = _trimmed_len(cells) if len(cells) > width else len(cells)
+            if count != width:
                 return Rejected(
                     line,
                     "cells",
                     _("Expected %(expected)s cells, found %(found)s.")
-                    % {"expected": self.width, "found": count},
+                    % {"expected": width, "found": count},
                 )
-        values = [c.strip() for c in cells[: self.width]]
+        values = [c.strip() for c in cells[:width]]
         extra: dict[str, str] = {}
-        used: set[int] = set()
-
-        def get(name: str) -> str:
-            """The first non-empty column for this field; the others go to ``extra``."""
-            chosen = ""
-            for column in self.by_field.get(name, ()):
-                value = values[column.index]
-                used.add(column.index)
+        extra_keys = self.extra_keys
+        # Each field takes its first non-empty column; other values go to ``extra``.
+        got: dict[str, str] = {}
+        first_column: dict[str, int] = {}
+        for name, indexes in self.plan:
+            for index in indexes:
+                value = values[index]
                 if not value:
                     continue
-                if not chosen:
-                    chosen = value
+                chosen = got.get(name)
+                if chosen is None:
+                    got[name] = value
+                    first_column[name] = index
                 elif value != chosen:
-                    extra[self.extra_keys[column.index]] = value
-            return chosen
+                    extra[extra_keys[index]] = value
+        for index in self.unmapped:
+            if values[index]:
+                extra[extra_keys[index]] = values[index]
 
-        received_raw = get("received_at")
         received_at = self.now
+        received_raw = got.get("received_at")
         if received_raw:
-            parsed = parse_received_at(received_raw)
+            parsed = parse_received_at(received_raw, self.tz)
             if parsed is None:
                 return Rejected(
                     line,
@@ -1112,39 +1146,40 @@ class _Rows:
                     _("Cannot read the date “%(value)s”.") % {"value": received_raw[:40]},
                 )
             received_at = parsed
-        first_name, last_name = get("first_name"), get("last_name")
-        name = get("name")
+        first_name, last_name = got.get("first_name", ""), got.get("last_name", "")
+        name = got.get("name", "")
         if not name:
-            name = " ".join(p for p in (first_name, last_name) if p)
-        else:  # a full name is there: keep parts it does not already contain
-            for column in (
-                *self.by_field.get("first_name", ()),
-                *self.by_field.get("last_name", ()),
-            ):
-                value = values[column.index]
+            name = (
+                f"{first_name} {last_name}" if first_name and last_name else first_name or last_name
+            )
+        else:  # a full name is there: keep the parts it does not already contain
+            for part in ("first_name", "last_name"):
+                value = got.get(part, "")
                 if value and value not in name:
-                    extra[self.extra_keys[column.index]] = value
-        email_raw, more_emails = _first_of_list(get("email"))
-        phone_raw, more_phones = _first_of_list(get("phone"))
-        for flag, fname in ((more_emails, "email"), (more_phones, "phone")):
-            if flag:
-                column = next(c for c in self.by_field[fname] if values[c.index])
-                extra[self.extra_keys[column.index]] = values[column.index]
-        attribution = {key: v for key in ATTRIBUTION_KEYS if (v := get(key))}
+                    extra[extra_keys[first_column[part]]] = value
+        email_raw, phone_raw = got.get("email", ""), got.get("phone", "")
+        if email_raw:
+            email_raw, more = _first_of_list(email_raw)
+            if more:
+                extra[extra_keys[first_column["email"]]] = got["email"]
+        if phone_raw:
+            phone_raw, more = _first_of_list(phone_raw)
+            if more:
+                extra[extra_keys[first_column["phone"]]] = got["phone"]
+        attribution = {k: got[k] for k in self.attribution_keys if k in got}
         service: Service | None = None
-        service_raw = get("service")
+        service_raw = got.get("service")
         if service_raw:
             service = self.services.get(service_raw.casefold())
             if service is None:
-                column = next(c for c in self.by_field["service"] if values[c.index])
-                extra[self.extra_keys[column.index]] = service_raw
+                extra[extra_keys[first_column["service"]]] = service_raw
         contact = Contact(
             name=name,
             email=email_raw,
             phone=phone_raw,
-            company=get("company"),
-            website=get("website"),
-            message=get("message"),
+            company=got.get("company", ""),
+            website=got.get("website", ""),
+            message=got.get("message", ""),
             attribution=attribution,
         )
         cleaned, review = clean_contact(contact)
@@ -1156,9 +1191,6 @@ class _Rows:
                 review.append("email_invalid")
             if not cleaned["phone"] and "no_contact" not in review:
                 review.append("no_contact")
-        for index, value in enumerate(values):
-            if value and index not in used:
-                extra[self.extra_keys[index]] = value
         return _Row(
             row=line,
             received_at=received_at,
