@@ -216,3 +216,5 @@ LEADRELAY_PAGE_SIZE = 50
 LEADRELAY_INTAKE_MAX_BYTES = int(os.environ.get("LEADRELAY_INTAKE_MAX_BYTES", str(1024 * 1024)))
 LEADRELAY_INTAKE_RATE_PER_MINUTE = int(os.environ.get("LEADRELAY_INTAKE_RATE_PER_MINUTE", "600"))
 LEADRELAY_TRUST_X_FORWARDED_FOR = _env_bool("LEADRELAY_TRUST_X_FORWARDED_FOR", False)
+# Where users and vendors reach this instance: intake URLs given to vendors start here.
+LEADRELAY_BASE_URL = os.environ.get("LEADRELAY_BASE_URL", "http://127.0.0.1:8000")
