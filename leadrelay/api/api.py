@@ -138,6 +138,10 @@ def filter_leads(user: User, f: LeadFilters) -> Any:
 @api.get("/leads", response={200: LeadPage, **ERRORS}, tags=["leads"])
 def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> dict[str, Any]:
     """Leads visible to you, newest first, keyset-paginated by `cursor`."""
+    unknown = sorted(set(request.GET) - set(LeadFilters.model_fields))
+    if unknown:
+        # A misspelt filter must not silently list every lead.
+        raise MissingField(f"Unknown filter(s): {', '.join(unknown)}.", field=unknown[0])
     qs = filter_leads(_user(request), filters).select_related("sdr", "manager", "source", "service")
     page = list(qs.order_by("-id")[: filters.limit + 1])
     more = len(page) > filters.limit
