@@ -1,4 +1,4 @@
-"""The ``leadrelay`` command: serve, worker, demo, user, token, manage.
+"""The ``leadrelay`` command: serve, worker, demo, user, token, import, manage.
 
 A command that prints data takes ``--json`` and then prints one JSON document on stdout;
 progress and logs go to stderr. Bad input exits non-zero with one line on stderr.
@@ -170,6 +170,87 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    path = args.file
+    if not os.path.isfile(path):
+        raise UsageError(f"no such file: {path}")
+    _setup()
+    from django.utils import translation
+
+    from leadrelay.intake import importers
+
+    translation.activate("en")  # the command line speaks English, like its errors
+    if args.preset not in importers.PRESET_NAMES:
+        raise UsageError(
+            f"unknown preset {args.preset!r}; choose one of: {', '.join(importers.PRESET_NAMES)}"
+        )
+    try:
+        table = importers.read_table(path)
+        mapping = importers.plan_mapping(table.headers, args.preset)
+        importers.check_mapping(mapping)
+    except importers.ImportFileError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    _migrate()
+    described = ", ".join(f"{c.header} → {c.field or '(other fields)'}" for c in mapping.columns)
+    if not args.json:
+        source_kind = table.format.upper()
+        if table.format == "csv":
+            source_kind += f", {table.encoding}, delimiter {table.delimiter!r}"
+        print(
+            f"{path}: {len(table.rows)} rows ({source_kind}); preset {mapping.preset}",
+            file=sys.stderr,
+        )
+        print(f"Columns: {described}", file=sys.stderr)
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, n: int, total: int) -> None:
+        if args.json:
+            return
+        from tqdm import tqdm
+
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():
+                other.close()  # one stage after the other, one bar at a time
+            desc = "Reading" if stage == "read" else "Importing"
+            bar = bars[stage] = tqdm(total=total, desc=desc, unit="row", file=sys.stderr)
+        bar.update(n)
+
+    try:
+        summary = importers.import_rows(
+            table, mapping, dry_run=args.dry_run, atomic=args.atomic, progress=progress
+        )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    data = summary.as_dict()
+    data["file"] = path
+    data["mapping"].update(
+        {"format": table.format, "encoding": table.encoding, "delimiter": table.delimiter}
+    )
+    verb = "Would create" if args.dry_run else "Created"
+    lines = [
+        f"{verb} {summary.created} leads ({len(summary.duplicates)} linked as duplicates of an "
+        f"earlier lead, {summary.review} to review); rows rejected: {len(summary.rejected)}."
+    ]
+    if summary.aborted:
+        lines[0] = f"Nothing imported (--atomic): {len(summary.rejected)} rows rejected."
+    lines += [f"  row {r.row}: {r.reason}" for r in summary.rejected[:50]]
+    if len(summary.rejected) > 50:
+        lines.append(f"  … and {len(summary.rejected) - 50} more (see --json)")
+    shown = summary.duplicates[:20]
+    for d in shown:
+        of = f"row {d.original_row}" if d.original_row else f"lead #{d.lead}"
+        lines.append(f"  row {d.row}: duplicate of {of} (same {d.on})")
+    if len(summary.duplicates) > len(shown):
+        lines.append(f"  … and {len(summary.duplicates) - len(shown)} more duplicates")
+    _print(data, args.json, "\n".join(lines))
+    if summary.aborted:
+        print("leadrelay: error: nothing imported: some rows were rejected", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadrelay.settings")
     from django.core.management import execute_from_command_line
@@ -230,6 +311,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", help="what the token is for")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("import", help="import leads from a CSV/XLSX export of another CRM")
+    p.add_argument("file", help="the CSV or XLSX file")
+    p.add_argument(
+        "--preset",
+        default="auto",
+        metavar="P",
+        help="hubspot, salesforce, pipedrive, amocrm, bitrix24 or auto (default: auto)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    p.add_argument("--atomic", action="store_true", help="import nothing if any row is rejected")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("manage", help="Django's management commands", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
