@@ -32,6 +32,11 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HEADERS = ["Name", "Email", "Phone", "Created"]
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def table(*rows: list[str], headers: list[str] = HEADERS) -> Table:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
