@@ -179,18 +179,17 @@ def move_lead(
     reason = (reason or "").strip()
     now = now or timezone.now()
     with transaction.atomic():
-        # Visibility is judged on the lead as the actor saw it; the lock is then taken by
-        # primary key, so whoever lost a race learns "changed by someone" (409), not 404.
-        if not queries.visible_leads(actor).filter(pk=lead_id).exists():
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        visible = lead is not None and queries.visible_leads(actor).filter(pk=lead_id).exists()
+        if lead is None or (not visible and lead.version == version):
             raise LeadNotFound(_("Lead %(id)s not found") % {"id": lead_id})
-        lead = Lead.objects.select_for_update().get(pk=lead_id)
         if lead.version != version:
-            raise VersionConflict(
-                _("The lead was changed by someone else (version %(current)s); reload it.")
-                % {"current": lead.version},
-                current_version=lead.version,
-                status=lead.status,
-            )
+            # Someone got there first. That may have taken the lead out of this actor's
+            # view (a colleague claimed it), and they still learn "changed", not "gone";
+            # ids are sequential, so saying the lead exists reveals nothing, and its
+            # current state is told only to those who may see it.
+            details = {"current_version": lead.version, "status": lead.status} if visible else {}
+            raise VersionConflict(_("The lead was changed by someone else; reload it."), **details)
         move = find(lead.status, to)
         if move is None:
             allowed = [t.target.value for t in allowed_moves(actor, lead)]
