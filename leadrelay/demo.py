@@ -1,0 +1,1645 @@
+"""Realistic, reproducible demo data: a year of a Russian B2B marketing agency's requests.
+
+``load_demo`` creates the agency (departments, teams, one demo user per role, partners,
+sources) with the ORM, then generates leads, their contacts and companies, and their
+status histories in plain Python and writes them with the database cursor in large
+batches inside one transaction. The ORM would cost a round trip and model overhead per
+row; a million leads with ~4.5 million events must load in minutes, not hours.
+
+Histories are walks over ``statuses.TRANSITIONS`` (every move is checked against the
+table when this module is imported), and each lead row is left exactly as
+``transitions.move_lead`` would leave it after the same moves: the tests replay the
+generated events through ``move_lead`` and compare.
+
+The same ``seed`` (and ``now``) gives the same data; only the demo users' passwords
+come from ``secrets``, because they are printed once and must not be guessable.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import multiprocessing
+import pickle
+import random
+import secrets
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from statistics import NormalDist
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from leadrelay.accounts.models import Department, Team, User
+from leadrelay.accounts.roles import Role
+from leadrelay.catalog.models import Company, Contact, Partner, Service, Source
+from leadrelay.leads.models import Lead, LeadEvent
+from leadrelay.leads.statuses import STAGE_OF_STATUS, STAGE_ORDER, Status, find
+
+__all__ = ["has_leads", "load_demo"]
+
+Row = tuple[Any, ...]
+
+# --------------------------------------------------------------------------------------
+# Statuses as plain strings: the generator compares them millions of times.
+NEW = Status.NEW.value
+SDR_PROCESSING = Status.SDR_PROCESSING.value
+AWAITING = Status.AWAITING_ASSIGNMENT.value
+ASSIGNED = Status.ASSIGNED.value
+DISCUSSION = Status.DISCUSSION.value
+BRIEF = Status.BRIEF_FILLED.value
+PROPOSAL = Status.PROPOSAL.value
+CONTRACT = Status.CONTRACT.value
+CONVERTED = Status.CONVERTED.value
+DISQUALIFIED = Status.DISQUALIFIED.value
+REFERRED = Status.REFERRED.value
+ROUTED = Status.ROUTED.value
+LOST = Status.LOST.value
+
+# transitions._BEFORE_SALES: entering one of these clears the sales manager.
+_BEFORE_SALES = frozenset({NEW, SDR_PROCESSING, AWAITING, DISQUALIFIED})
+# The index in reached_*_at of the stage a status reaches (history.reach).
+_STAGE_INDEX = {s.value: STAGE_ORDER.index(stage) for s, stage in STAGE_OF_STATUS.items()}
+_STAGE_COUNT = len(STAGE_ORDER)
+
+_HOUR = 3600
+_DAY = 86400
+_WORK_START = 9 * _HOUR  # the agency's working day, local time
+_WORK_END = 19 * _HOUR
+_MAX_BACKWARD = 2  # a real request is bounced back and forth a couple of times at most
+
+# --------------------------------------------------------------------------------------
+# Where requests go next. Weights per status; "" means the lead stalls there (a few are
+# forgotten, which is what SLA dashboards are for). Tuned so that of all requests about
+# 62% reach MQL, 36% SQL, 25% SAL, 15% proposal and 8% a deal.
+_Weights = tuple[tuple[str, float], ...]
+_NEXT: dict[str, _Weights] = {
+    NEW: ((SDR_PROCESSING, 0.97), (DISQUALIFIED, 0.03)),
+    SDR_PROCESSING: (
+        (AWAITING, 0.67),
+        (DISQUALIFIED, 0.195),
+        (REFERRED, 0.065),
+        (ROUTED, 0.045),
+        (NEW, 0.01),
+        ("", 0.015),
+    ),
+    AWAITING: ((ASSIGNED, 0.95), (SDR_PROCESSING, 0.05)),
+    ASSIGNED: (
+        (DISCUSSION, 0.52),
+        (LOST, 0.36),
+        (SDR_PROCESSING, 0.04),
+        (AWAITING, 0.06),
+        ("", 0.02),
+    ),
+    DISCUSSION: ((BRIEF, 0.70), (LOST, 0.25), (SDR_PROCESSING, 0.02), ("", 0.03)),
+    BRIEF: ((PROPOSAL, 0.6), (LOST, 0.35), (DISCUSSION, 0.04), ("", 0.01)),
+    PROPOSAL: ((CONTRACT, 0.60), (LOST, 0.32), (BRIEF, 0.05), ("", 0.03)),
+    CONTRACT: ((CONVERTED, 0.86), (LOST, 0.10), (PROPOSAL, 0.04)),
+}
+# A request bounced back to the SDR is usually good on the second pass.
+_NEXT_AFTER_RETURN: _Weights = ((AWAITING, 0.85), (DISQUALIFIED, 0.15))
+
+# Median calendar hours each move takes (log-normal around it), then moved into working
+# hours: sales cycles are days and weeks, SDR work is hours.
+_MEDIAN_HOURS: dict[tuple[str, str], float] = {
+    (NEW, SDR_PROCESSING): 20,  # called back later, as the client asked
+    (SDR_PROCESSING, AWAITING): 3,
+    (SDR_PROCESSING, DISQUALIFIED): 2,
+    (SDR_PROCESSING, REFERRED): 5,
+    (SDR_PROCESSING, ROUTED): 4,
+    (SDR_PROCESSING, NEW): 0.5,
+    (AWAITING, ASSIGNED): 2,
+    (AWAITING, SDR_PROCESSING): 4,
+    (ASSIGNED, DISCUSSION): 20,
+    (ASSIGNED, LOST): 72,
+    (ASSIGNED, SDR_PROCESSING): 24,
+    (ASSIGNED, AWAITING): 20,
+    (DISCUSSION, BRIEF): 140,
+    (DISCUSSION, LOST): 170,
+    (DISCUSSION, SDR_PROCESSING): 48,
+    (BRIEF, PROPOSAL): 96,
+    (BRIEF, LOST): 140,
+    (BRIEF, DISCUSSION): 48,
+    (PROPOSAL, CONTRACT): 190,
+    (PROPOSAL, LOST): 240,
+    (PROPOSAL, BRIEF): 72,
+    (CONTRACT, CONVERTED): 160,
+    (CONTRACT, LOST): 240,
+    (CONTRACT, PROPOSAL): 96,
+}
+_REOPEN_MEDIAN_HOURS = {LOST: 24 * 30, DISQUALIFIED: 24 * 5, REFERRED: 24 * 7, ROUTED: 24 * 4}
+
+_DISQUALIFY_REASONS: _Weights = (
+    ("Не наша услуга", 0.22),
+    ("Маленький бюджет", 0.24),
+    ("Не дозвонились", 0.2),
+    ("Нет потребности: собирали цены", 0.12),
+    ("Не ЛПР, контакт руководителя не дали", 0.07),
+    ("Сроки не определены", 0.06),
+    ("Конкурент собирает информацию", 0.04),
+    ("Спам", 0.05),
+)
+_NEW_DISQUALIFY_REASONS: _Weights = (("Спам", 0.75), ("Тестовая заявка", 0.25))
+_LOST_REASONS: _Weights = (
+    ("Дорого: не устроила цена", 0.27),
+    ("Выбрали конкурента", 0.22),
+    ("Нет бюджета", 0.17),
+    ("Проект отложен", 0.13),
+    ("Клиент перестал выходить на связь", 0.12),
+    ("Не устроили сроки", 0.05),
+    ("Решили делать своими силами", 0.04),
+)
+_BACKWARD_REASONS: dict[tuple[str, str], tuple[str, ...]] = {
+    (SDR_PROCESSING, NEW): (
+        "Клиент попросил связаться позже",
+        "Взял по ошибке, возвращаю в очередь",
+    ),
+    (AWAITING, SDR_PROCESSING): (
+        "Анкета заполнена не полностью: нет бюджета",
+        "Не указан регион продвижения",
+        "Нужно уточнить задачу у клиента",
+    ),
+    (ASSIGNED, SDR_PROCESSING): (
+        "Клиент не подтвердил потребность: нужна повторная квалификация",
+        "Контакт не ЛПР: нужен руководитель",
+    ),
+    (ASSIGNED, AWAITING): (
+        "Перераспределение: менеджер в отпуске",
+        "Перегружен, передаю другому менеджеру",
+    ),
+    (DISCUSSION, SDR_PROCESSING): ("Клиент сменил задачу: нужна новая анкета",),
+    (BRIEF, DISCUSSION): ("Клиент изменил задачу после брифа",),
+    (PROPOSAL, BRIEF): ("Бриф пересмотрен после обсуждения КП",),
+    (CONTRACT, PROPOSAL): ("Клиент попросил пересчитать КП",),
+    (LOST, "*"): ("Клиент вернулся: конкурент не справился", "Клиент вернулся, бюджет согласован"),
+    (DISQUALIFIED, SDR_PROCESSING): ("Дозвонились повторно", "Ошибочная дисквалификация"),
+    (REFERRED, SDR_PROCESSING): ("Партнёр отказался от заявки",),
+    (ROUTED, SDR_PROCESSING): ("Вернули из группы компаний: это наш профиль",),
+}
+_REFER_REASONS = ("Нужна разработка мобильного приложения", "Нужен копирайтинг", "")
+_ROUTE_REASONS = ("Заявка по профилю группы компаний", "Резюме: передано в HR", "")
+
+
+def _check_table() -> None:
+    """Every move the generator can make is in the transition table: fail at import."""
+    pairs: set[tuple[str, str]] = set()
+    for source, weights in (*_NEXT.items(), (SDR_PROCESSING, _NEXT_AFTER_RETURN)):
+        pairs.update((source, target) for target, _ in weights if target)
+    pairs.update((s, SDR_PROCESSING) for s in (DISQUALIFIED, REFERRED, ROUTED))
+    pairs.update((LOST, s) for s in (DISCUSSION, BRIEF, PROPOSAL, CONTRACT))
+    for source, target in pairs:
+        move = find(source, target)
+        if move is None:
+            raise AssertionError(f"demo: {source} -> {target} is not in the transition table")
+        # The generator tells backward moves (which count against _MAX_BACKWARD and get
+        # a reason) by _BACKWARD_REASONS: it must agree with the table.
+        listed = (source, target) in _BACKWARD_REASONS or source == LOST
+        if move.backward != listed:
+            raise AssertionError(f"demo: {source} -> {target} backward is {move.backward}")
+        if move.reason_required and not (listed or target in (DISQUALIFIED, LOST)):
+            raise AssertionError(f"demo: {source} -> {target} needs a reason")
+
+
+_check_table()
+
+# --------------------------------------------------------------------------------------
+# The agency.
+_DEPARTMENTS: tuple[tuple[str, str], ...] = (
+    ("marketing", "Маркетинг"),
+    ("sales", "Продажи"),
+    ("partners", "Отдел по работе с партнёрами"),
+    ("group_company", "Группа компаний: студия мобильной разработки «Апп-Лаб»"),
+    ("other", "HR-отдел"),
+)
+_TEAMS: tuple[tuple[str, str], ...] = (
+    ("marketing", "SDR"),
+    ("marketing", "Performance-маркетинг"),
+    ("sales", "Продажи: SEO и контекст"),
+    ("sales", "Продажи: SMM и разработка"),
+    ("partners", "Партнёрская программа"),
+)
+
+
+@dataclass(frozen=True)
+class _DemoUser:
+    username: str
+    role: Role
+    first_name: str
+    last_name: str
+    department: str  # kind
+    team: str | None
+    label: str
+
+
+_USERS: tuple[_DemoUser, ...] = (
+    _DemoUser("sdr1", Role.SDR, "Анна", "Соколова", "marketing", "SDR", "SDR, lead SDR"),
+    _DemoUser("sdr2", Role.SDR, "Дмитрий", "Кузнецов", "marketing", "SDR", "SDR"),
+    _DemoUser("sdr3", Role.SDR, "Екатерина", "Морозова", "marketing", "SDR", "SDR"),
+    _DemoUser(
+        "sales1", Role.SALES, "Алексей", "Волков", "sales", "Продажи: SEO и контекст", "sales"
+    ),
+    _DemoUser(
+        "sales2", Role.SALES, "Мария", "Лебедева", "sales", "Продажи: SEO и контекст", "sales"
+    ),
+    _DemoUser(
+        "sales3", Role.SALES, "Игорь", "Новиков", "sales", "Продажи: SMM и разработка", "sales"
+    ),
+    _DemoUser(
+        "sales4", Role.SALES, "Ольга", "Павлова", "sales", "Продажи: SMM и разработка", "sales"
+    ),
+    _DemoUser(
+        "partners1",
+        Role.PARTNER_MANAGER,
+        "Сергей",
+        "Фёдоров",
+        "partners",
+        "Партнёрская программа",
+        "partner manager",
+    ),
+    _DemoUser(
+        "head_marketing",
+        Role.HEAD_MARKETING,
+        "Наталья",
+        "Смирнова",
+        "marketing",
+        None,
+        "head of marketing",
+    ),
+    _DemoUser("head_sales", Role.HEAD_SALES, "Павел", "Орлов", "sales", None, "head of sales"),
+)
+# Share of requests each SDR takes (the lead SDR also coaches, so takes a little less)
+# and of deals each sales manager is given.
+_SDR_WEIGHTS = (0.3, 0.36, 0.34)
+_SALES_WEIGHTS = (0.3, 0.28, 0.22, 0.2)
+
+_PARTNERS: tuple[tuple[str, str, str, float], ...] = (
+    ("Контент-Фабрика", "partners@content-fabrika.ru", "12.50", 0.35),
+    ("ТаргетПро", "hello@targetpro.ru", "15.00", 0.3),
+    ("Бюро репутации «Отзыв+»", "info@otzyv-plus.ru", "10.00", 0.2),
+    ("Мобайл Девелопмент", "sales@mobdev.ru", "8.00", 0.15),
+)
+
+# (kind, name, share of requests)
+_SOURCES: tuple[tuple[str, str, float], ...] = (
+    ("form", "Форма на сайте агентства", 0.26),
+    ("form", "Квиз «Рассчитать стоимость продвижения»", 0.08),
+    ("tilda", "Лендинг на Tilda: SEO под ключ", 0.07),
+    ("tilda", "Лендинг на Tilda: Яндекс Директ", 0.05),
+    ("yandex_forms", "Яндекс Формы: лид-формы в Директе", 0.1),
+    ("google_ads", "Google Ads: лид-формы", 0.05),
+    ("meta", "Meta Lead Ads (зарубежные клиенты)", 0.03),
+    ("api", "API: калькулятор на сайте партнёра", 0.05),
+    ("manual", "Звонок или письмо (вручную)", 0.15),
+    ("import", "Импорт из amoCRM", 0.06),
+    ("calendly", "Calendly: запись на консультацию", 0.04),
+    ("typeform", "Typeform: бриф для зарубежных клиентов", 0.01),
+    ("tally", "Tally: форма вебинара", 0.03),
+    ("jotform", "Jotform: заявка с выставки", 0.02),
+)
+_SERVICE_WEIGHTS: _Weights = (
+    ("seo", 0.3),
+    ("ppc", 0.3),
+    ("smm", 0.13),
+    ("analytics", 0.09),
+    ("development", 0.13),
+    ("", 0.05),
+)
+_DEFAULT_SERVICES = (
+    ("seo", "SEO", "SEO-продвижение"),
+    ("ppc", "Contextual advertising", "Контекстная реклама"),
+    ("smm", "SMM", "SMM"),
+    ("analytics", "Web analytics", "Веб-аналитика"),
+    ("development", "Web development", "Разработка сайтов"),
+)
+
+
+# --------------------------------------------------------------------------------------
+# People and companies.
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_TRANSLIT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        _words("a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya"),
+        strict=True,
+    )
+)
+
+
+def _translit(text: str) -> str:
+    out = []
+    for ch in text.lower():
+        lat = _TRANSLIT.get(ch)
+        if lat is None:
+            out.append(ch if ch.isascii() and ch.isalnum() else "")
+        elif lat != "_":
+            out.append(lat)
+    return "".join(out)
+
+
+_RU_MALE = _words(
+    "Александр Алексей Андрей Антон Артём Арсений Борис Вадим Василий Виктор Виталий "
+    "Владимир Владислав Вячеслав Георгий Глеб Григорий Денис Дмитрий Евгений Егор Иван "
+    "Игорь Илья Кирилл Константин Леонид Максим Матвей Михаил Никита Николай Олег Павел "
+    "Пётр Роман Руслан Сергей Станислав Степан Тимур Фёдор Юрий Ярослав"
+)
+_RU_FEMALE = _words(
+    "Александра Алина Алла Анастасия Анна Валентина Валерия Вера Виктория Галина Дарья "
+    "Диана Евгения Екатерина Елена Елизавета Жанна Инна Ирина Карина Кристина Ксения "
+    "Лариса Любовь Людмила Маргарита Марина Мария Надежда Наталья Нина Оксана Олеся Ольга "
+    "Полина Светлана София Татьяна Ульяна Юлия Яна"
+)
+_RU_SURNAMES = _words(
+    "Иванов Смирнов Кузнецов Попов Васильев Петров Соколов Михайлов Новиков Фёдоров "
+    "Морозов Волков Алексеев Лебедев Семёнов Егоров Павлов Козлов Степанов Николаев Орлов "
+    "Андреев Макаров Никитин Захаров Зайцев Соловьёв Борисов Яковлев Григорьев Романов "
+    "Воробьёв Сергеев Кузьмин Фролов Александров Дмитриев Королёв Гусев Киселёв Ильин "
+    "Максимов Поляков Сорокин Виноградов Ковалёв Белов Медведев Антонов Тарасов Жуков "
+    "Баранов Филиппов Комаров Давыдов Беляев Герасимов Богданов Осипов Сидоров Матвеев "
+    "Титов Марков Миронов Крылов Куликов Карпов Власов Мельников Денисов Гаврилов Тихонов "
+    "Казаков Афанасьев Данилов Савельев Тимофеев Фомин Чернов Абрамов Мартынов Ефимов "
+    "Федотов Щербаков Назаров Калинин Исаев Быков Маслов Родионов Коновалов Лазарев "
+    "Воронин Климов Филатов Голубев Кудрявцев Прохоров Наумов Потапов Журавлёв Трофимов "
+    "Леонов Соболев Ермаков Колесников Гончаров Емельянов Никифоров Грачёв Котов Гришин "
+    "Ефремов Архипов Громов Кириллов Малышев Панов Моисеев Румянцев Акимов Бирюков "
+    "Горбунов Анисимов Галкин Лукьянов Скворцов Юдин Белоусов Нестеров Симонов Цветков "
+    "Левин Логинов Горшков Савин Краснов Майоров Демидов Елисеев Рыбаков Жданов Руденко "
+    "Шевченко Бондаренко Кравченко Островский Вишневский Ковальский Шульц Ким Цой"
+)
+_EN_FIRST_MALE = _words(
+    "James John Robert Michael David William Richard Thomas Daniel Matthew Mark Paul "
+    "Steven Andrew Kevin Brian George Oliver Harry Jack"
+)
+_EN_FIRST_FEMALE = _words(
+    "Mary Jennifer Linda Sarah Emily Emma Olivia Sophie Laura Anna Kate Rachel Lucy "
+    "Hannah Amy Julia Megan Chloe Grace Alice"
+)
+_EN_SURNAMES = _words(
+    "Smith Johnson Williams Brown Jones Miller Davis Wilson Taylor Anderson Thomas Moore "
+    "Martin Jackson Thompson White Harris Clark Lewis Walker Hall Young King Wright Scott "
+    "Green Baker Adams Nelson Carter Mitchell Roberts Turner Phillips Campbell Parker "
+    "Evans Edwards Collins Stewart"
+)
+
+
+def _feminine(surname: str) -> str:
+    if surname.endswith("ский"):
+        return surname[:-4] + "ская"
+    if surname.endswith(("ов", "ев", "ёв", "ин")):
+        return surname + "а"
+    return surname
+
+
+# (display, latin) pairs, so e-mails need no transliteration per lead.
+@dataclass(frozen=True)
+class _NamePool:
+    first: tuple[tuple[str, str], ...]
+    last: tuple[tuple[str, str], ...]
+
+
+def _pool(first: Sequence[str], last: Sequence[str], female: bool, ru: bool) -> _NamePool:
+    lasts = [_feminine(s) if female and ru else s for s in last]
+    return _NamePool(
+        tuple((f, _translit(f)) for f in first), tuple((s, _translit(s)) for s in lasts)
+    )
+
+
+_POOLS = {
+    (True, False): _pool(_RU_MALE, _RU_SURNAMES, False, True),
+    (True, True): _pool(_RU_FEMALE, _RU_SURNAMES, True, True),
+    (False, False): _pool(_EN_FIRST_MALE, _EN_SURNAMES, False, False),
+    (False, True): _pool(_EN_FIRST_FEMALE, _EN_SURNAMES, True, False),
+}
+
+_RU_COMPANY_HEADS = _words(
+    "Техно Агро Строй Мед Энерго Финанс Транс Эко Гранд Альфа Вектор Спектр Прайм Мега "
+    "Инвест Лес Хим Авто Дом Сити Проф Стар Нова Бизнес Смарт Фуд Эксперт Инфо Реал "
+    "Металл Пласт Тур Фарм Урал Сибирь Нева Волга Север Арт Юг"
+)
+_RU_COMPANY_TAILS = _words(
+    "Сервис Групп Пром Трейд Маркет Логистик Консалт Софт Лайн Систем Строй Снаб "
+    "Комплект Холдинг Ресурс Стиль Мастер Плюс Центр Лаб Тех Партнер Юнион Вэй"
+)
+_RU_HEADS = tuple((w, _translit(w)) for w in _RU_COMPANY_HEADS)
+_RU_TAILS = tuple((w, _translit(w)) for w in _RU_COMPANY_TAILS)
+_BRAND_EXTRAS = (("-М", "-m"), ("+", "plus"), (" 24", "24"), ("-Про", "-pro"), (" Плюс", "plus"))
+_SLUG_TAILS = ("-msk", "-spb", "-group", "-pro", "-shop", "-24")
+_INITIALS = tuple(f"{a}. {b}" for a in "АВГДЕИКМНОПРСТЮ" for b in "АВГДИНСЮ")
+_RU_COMPANY_FORMS: _Weights = (
+    ("ООО", 0.55),
+    ("АО", 0.07),
+    ("ИП", 0.12),
+    ("ГК", 0.05),
+    ("Интернет-магазин", 0.09),
+    ("Клиника", 0.04),
+    ("Студия", 0.04),
+    ("", 0.04),
+)
+_EN_COMPANY_HEADS = _words(
+    "North Bright Blue Silver Green Prime Nova Smart Urban Global Rapid Clear True Open"
+)
+_EN_COMPANY_TAILS = _words(
+    "Logistics Labs Foods Systems Ventures Retail Health Travel Energy Software Media"
+)
+_EN_COMPANY_FORMS = ("Ltd", "LLC", "Inc.", "GmbH", "")
+_RU_FREE_MAIL: _Weights = (
+    ("mail.ru", 0.32),
+    ("yandex.ru", 0.34),
+    ("gmail.com", 0.18),
+    ("bk.ru", 0.05),
+    ("list.ru", 0.04),
+    ("inbox.ru", 0.03),
+    ("rambler.ru", 0.04),
+)
+_EN_FREE_MAIL: _Weights = (("gmail.com", 0.7), ("outlook.com", 0.2), ("yahoo.com", 0.1))
+_RU_TLDS: _Weights = (("ru", 0.8), ("com", 0.1), ("su", 0.03), ("net", 0.04), ("online", 0.03))
+_POSITIONS = (
+    "",
+    "",
+    "",
+    "Маркетолог",
+    "Директор по маркетингу",
+    "Генеральный директор",
+    "Владелец бизнеса",
+    "Руководитель отдела продаж",
+    "Менеджер проекта",
+    "Коммерческий директор",
+)
+_EN_POSITIONS = ("", "", "Marketing Manager", "CEO", "Head of Growth", "Founder")
+_REGIONS = (
+    "Москва",
+    "Москва и область",
+    "Санкт-Петербург",
+    "Екатеринбург",
+    "Новосибирск",
+    "Казань",
+    "Нижний Новгород",
+    "Краснодар",
+    "Самара",
+    "Ростов-на-Дону",
+    "вся Россия",
+)
+_BUDGETS = (30, 50, 70, 100, 150, 200, 300, 500)
+
+_RU_MESSAGES: dict[str, tuple[str, ...]] = {
+    "seo": (
+        "Здравствуйте! Нужно SEO-продвижение сайта {site}, регион — {region}. "
+        "Бюджет около {budget} тыс. ₽ в месяц.",
+        "Сайт {site} просел в Яндексе после апдейта. Можете провести аудит и взять на продвижение?",
+        "Интересует продвижение интернет-магазина в топ-10, регион — {region}. Сколько стоит?",
+        "Хотим увеличить органический трафик. Пришлите, пожалуйста, коммерческое предложение.",
+    ),
+    "ppc": (
+        "Нужна настройка и ведение Яндекс Директ, рекламный бюджет {budget} тыс. ₽ в месяц.",
+        "Реклама не окупается, заявка обходится в 3000 ₽. Нужен аудит рекламных кампаний.",
+        "Запускаем новое направление, нужна контекстная реклама, регион — {region}.",
+        "Интересует ведение рекламы в Яндекс Директ и VK Рекламе под ключ.",
+    ),
+    "smm": (
+        "Нужно ведение сообщества ВКонтакте и Telegram-канала компании.",
+        "Ищем подрядчика на SMM: контент-план, посты, таргет. Бюджет {budget} тыс. ₽.",
+        "Хотим запустить таргетированную рекламу ВКонтакте, регион — {region}.",
+    ),
+    "analytics": (
+        "Нужно настроить Яндекс Метрику, цели и сквозную аналитику с CRM.",
+        "Не понимаем, какие каналы приносят продажи. Нужна сквозная аналитика.",
+        "Настройте, пожалуйста, коллтрекинг и передачу заявок в amoCRM.",
+    ),
+    "development": (
+        "Нужен новый сайт для компании: текущий {site} устарел.",
+        "Требуется интернет-магазин на 1С-Битрикс, около 2000 товаров.",
+        "Нужен лендинг под рекламную кампанию, срок — две недели.",
+    ),
+    "": (
+        "Здравствуйте, перезвоните, пожалуйста.",
+        "Хотим обсудить комплексное продвижение.",
+        "Сколько стоят ваши услуги?",
+        "Нужна консультация по маркетингу для {site}.",
+    ),
+}
+_EN_MESSAGES: dict[str, tuple[str, ...]] = {
+    "seo": ("We need SEO for {site} in the Russian market.",),
+    "ppc": ("We are looking for an agency to run Yandex and Google ads, ~{budget}k RUB/month.",),
+    "smm": ("Could you send a proposal for social media management?",),
+    "analytics": ("We need web analytics set up: GA4 and Yandex Metrica with goals.",),
+    "development": ("Please call me back about a redesign of {site}.",),
+    "": ("Hi, could you tell us about your services and prices?",),
+}
+_SPAM_MESSAGES = (
+    "Предлагаем базы данных клиентов по всем регионам. Недорого!",
+    "Раскрутка сайта в ТОП за 3 дня, гарантия результата!",
+    "Хотите увеличить продажи? Пишите в Telegram @promo_best_2024",
+    "тест",
+    "Продам готовый бизнес, звоните.",
+)
+
+# Attribution: (utm_source, utm_medium, click id parameter, share) per source kind.
+_CHANNELS: dict[str, tuple[tuple[str, str, str, float], ...]] = {
+    "form": (
+        ("yandex", "cpc", "yclid", 0.36),
+        ("google", "cpc", "gclid", 0.12),
+        ("", "", "", 0.34),  # organic and direct visits carry no tags
+        ("newsletter", "email", "", 0.06),
+        ("vc.ru", "referral", "", 0.07),
+        ("vk", "paid_social", "", 0.05),
+    ),
+    "tilda": (("yandex", "cpc", "yclid", 0.7), ("vk", "paid_social", "", 0.3)),
+    "yandex_forms": (("yandex", "cpc", "yclid", 1.0),),
+    "google_ads": (("google", "cpc", "gclid", 1.0),),
+    "meta": (
+        ("facebook", "paid_social", "fbclid", 0.6),
+        ("instagram", "paid_social", "fbclid", 0.4),
+    ),
+    "api": (("calculator", "widget", "", 1.0),),
+    "manual": (("", "", "", 1.0),),
+    "import": (("amocrm", "import", "", 1.0),),
+    "calendly": (("webinar", "email", "", 0.6), ("", "", "", 0.4)),
+    "typeform": (("linkedin", "paid_social", "", 1.0),),
+    "tally": (("webinar", "email", "", 1.0),),
+    "jotform": (("expo", "offline", "", 1.0),),
+}
+_CAMPAIGN_KINDS = ("search", "rsya", "retargeting", "brand", "lookalike")
+_CAMPAIGN_REGIONS = ("msk", "spb", "rf", "ekb", "kzn")
+_CLICK_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+# Russian public holidays (month, day) the agency does not work on.
+_HOLIDAYS = frozenset(
+    {(1, d) for d in range(1, 9)} | {(2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4)}
+)
+_MONTH_SEASON = {
+    1: 0.9, 2: 1.0, 3: 1.05, 4: 1.05, 5: 0.9, 6: 0.95,
+    7: 0.9, 8: 0.9, 9: 1.05, 10: 1.1, 11: 1.1, 12: 0.95,
+}  # fmt: skip
+# Arrival hour weights, local time: business hours on working days, flatter on days off.
+_WORKDAY_HOURS = (
+    1, 0.5, 0.3, 0.3, 0.3, 0.5, 1, 3, 7, 12, 16, 17, 15, 14, 16, 16, 14, 12, 8, 6, 5, 4, 3, 2,
+)  # fmt: skip
+_DAYOFF_HOURS = (
+    1, 0.5, 0.3, 0.3, 0.3, 0.4, 0.6, 1, 2, 3, 4, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 3, 2, 1.5,
+)  # fmt: skip
+
+
+_NORMAL_SIZE = 4096
+_NORMAL = [NormalDist().inv_cdf((i + 0.5) / _NORMAL_SIZE) for i in range(_NORMAL_SIZE)]
+
+
+def _cumulative(weights: Sequence[float]) -> list[float]:
+    out: list[float] = []
+    total = 0.0
+    for w in weights:
+        total += w
+        out.append(total)
+    return out
+
+
+class _Picker:
+    """Weighted choice by bisecting cumulative weights: a few hundred ns per pick."""
+
+    __slots__ = ("cum", "items", "total")
+
+    def __init__(self, pairs: Sequence[tuple[Any, float]]) -> None:
+        self.items = [item for item, _ in pairs]
+        self.cum = _cumulative([w for _, w in pairs])
+        self.total = self.cum[-1]
+
+    def pick(self, r: float) -> Any:
+        """The item for ``r`` drawn uniformly from [0, 1)."""
+        return self.items[bisect.bisect_right(self.cum, r * self.total)]
+
+
+# --------------------------------------------------------------------------------------
+# The calendar.
+class _Calendar:
+    """Working days and hours of the agency, on integer UTC seconds.
+
+    Day arrays cover the demo year plus a margin; a time past their end is simply not
+    moved (such events are in the future and never stored).
+    """
+
+    def __init__(self, now: int, offset: int) -> None:
+        self.now = now
+        self.offset = offset  # local = UTC + offset (Moscow has had no DST since 2014)
+        today = (now + offset) // _DAY
+        self.first_day = today - 380
+        self.last_day = today + 200
+        epoch = date(1970, 1, 1)
+        self.work: list[bool] = []
+        self.dates: list[date] = []
+        for d in range(self.first_day, self.last_day + 1):
+            day = epoch + timedelta(days=d)
+            self.dates.append(day)
+            self.work.append(day.weekday() < 5 and (day.month, day.day) not in _HOLIDAYS)
+        self.month_keys = [day.strftime("%Y_%m") for day in self.dates]
+        # next_work[i]: index of the first working day after day i.
+        size = len(self.work)
+        self.next_work = [size - 1] * size
+        nxt = size - 1
+        for i in range(size - 1, -1, -1):
+            self.next_work[i] = nxt
+            if self.work[i]:
+                nxt = i
+
+    def is_work_time(self, t: int) -> bool:
+        d, s = divmod(t + self.offset, _DAY)
+        i = d - self.first_day
+        return 0 <= i < len(self.work) and self.work[i] and _WORK_START <= s < _WORK_END
+
+    def to_work(self, t: int, jitter: int) -> int:
+        """``t`` if in working hours, else the next opening plus ``jitter`` seconds."""
+        d, s = divmod(t + self.offset, _DAY)
+        i = d - self.first_day
+        if i < 0 or i >= len(self.work):
+            return t
+        if self.work[i]:
+            if _WORK_START <= s < _WORK_END:
+                return t
+            if s < _WORK_START:
+                return (d * _DAY) + _WORK_START + jitter - self.offset
+        return (self.next_work[i] + self.first_day) * _DAY + _WORK_START + jitter - self.offset
+
+    def arrivals(self, rng: random.Random, n: int) -> list[int]:
+        """``n`` arrival times over the 365 days before ``now``, sorted."""
+        today = (self.now + self.offset) // _DAY
+        days = list(range(today - 364, today + 1))
+        weights = []
+        for k, d in enumerate(days):
+            i = d - self.first_day
+            trend = 0.92 + 0.16 * k / len(days)  # the agency grows through the year
+            base = 1.0 if self.work[i] else 0.3
+            weights.append(base * trend * _MONTH_SEASON[self.dates[i].month])
+        work_hours = _cumulative(_WORKDAY_HOURS)
+        off_hours = _cumulative(_DAYOFF_HOURS)
+        picked = rng.choices(days, weights=weights, k=n)
+        out: list[int] = []
+        rand = rng.random
+        for d in picked:
+            cum = work_hours if self.work[d - self.first_day] else off_hours
+            while True:
+                hour = bisect.bisect_right(cum, rand() * cum[-1])
+                t = d * _DAY + hour * _HOUR + int(rand() * _HOUR) - self.offset
+                if t <= self.now:  # today's arrivals stop at now
+                    break
+                d -= 1 if rand() < 0.5 else 0
+            out.append(t)
+        out.sort()
+        return out
+
+
+# --------------------------------------------------------------------------------------
+@dataclass
+class _Cast:
+    sdrs: list[int]
+    managers: list[int]
+    partner_manager: int
+    head_marketing: int
+    head_sales: int
+    partners: list[tuple[int, float]]
+    group_company: int
+    other_department: int
+    sources: list[tuple[int, str, float]]
+    services: dict[str, int]
+
+
+@dataclass
+class _Batch:
+    companies: list[Row] = field(default_factory=list)
+    contacts: list[Row] = field(default_factory=list)
+    leads: list[Row] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Identity:
+    """What a duplicate request copies from the first one."""
+
+    lead_id: int
+    name: str
+    email: str
+    phone: str
+    company: str
+    website: str
+    contact_id: int
+    english: bool
+
+
+class _Generator:
+    """Leads and their histories as rows, in id order; all randomness from one Random."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        cast: _Cast,
+        calendar: _Calendar,
+        fmt: Callable[[int], str],
+        ids: dict[str, int],
+    ) -> None:
+        self.rng = rng
+        self.cast = cast
+        self.cal = calendar
+        self.fmt = fmt
+        self.next_lead = ids["lead"] + 1
+        self.next_event = ids["event"] + 1
+        self.next_contact = ids["contact"] + 1
+        self.next_company = ids["company"] + 1
+        self.recent: list[_Identity] = []  # ring of recent first requests, for duplicates
+        self.recent_pos = 0
+        self.companies: list[tuple[int, str, str, bool]] = []  # ring, for colleagues
+        self.companies_pos = 0
+        self.sdr_pick = _Picker(list(zip(cast.sdrs, _SDR_WEIGHTS, strict=False)))
+        self.sales_pick = _Picker(list(zip(cast.managers, _SALES_WEIGHTS, strict=False)))
+        self.partner_pick = _Picker(cast.partners)
+        self.source_pick = _Picker([((sid, kind), w) for sid, kind, w in cast.sources])
+        self.service_pick = _Picker(_SERVICE_WEIGHTS)
+        self.next_pick = {s: _Picker(w) for s, w in _NEXT.items()}
+        # The same choices without backward moves, once a lead has bounced enough.
+        self.next_forward_pick = {
+            s: _Picker([(t, w) for t, w in ws if (s, t) not in _BACKWARD_REASONS])
+            for s, ws in _NEXT.items()
+        }
+        self.after_return_pick = _Picker(_NEXT_AFTER_RETURN)
+        self.disq_pick = _Picker(_DISQUALIFY_REASONS)
+        self.new_disq_pick = _Picker(_NEW_DISQUALIFY_REASONS)
+        self.lost_pick = _Picker(_LOST_REASONS)
+        self.form_pick = _Picker(_RU_COMPANY_FORMS)
+        self.ru_mail_pick = _Picker(_RU_FREE_MAIL)
+        self.en_mail_pick = _Picker(_EN_FREE_MAIL)
+        self.tld_pick = _Picker(_RU_TLDS)
+        self.channel_pick = {
+            kind: _Picker([((s, m, c), w) for s, m, c, w in chans])
+            for kind, chans in _CHANNELS.items()
+        }
+        self.log_medians = {k: math.log(v * _HOUR) for k, v in _MEDIAN_HOURS.items()}
+        self.status_counts: dict[str, int] = {}
+        self.stage_counts = [0] * _STAGE_COUNT
+        self.counts = {"leads": 0, "events": 0, "contacts": 0, "companies": 0}
+
+    # ---- identities --------------------------------------------------------------
+    def _company(
+        self, english: bool, surname: str, received: str, batch: _Batch
+    ) -> tuple[int, str, str, bool]:
+        rand = self.rng.random
+        if self.companies and rand() < 0.08:  # a colleague of an earlier client
+            company = self.companies[int(rand() * len(self.companies))]
+            if company[3] == english:
+                return company
+        if english:
+            head = _EN_COMPANY_HEADS[int(rand() * len(_EN_COMPANY_HEADS))]
+            tail = _EN_COMPANY_TAILS[int(rand() * len(_EN_COMPANY_TAILS))]
+            form = _EN_COMPANY_FORMS[int(rand() * len(_EN_COMPANY_FORMS))]
+            name = f"{head} {tail} {form}".strip()
+            domain = f"{head}{tail}".lower() + (".com", ".io", ".co.uk", ".de")[int(rand() * 4)]
+        else:
+            head, head_lat = _RU_HEADS[int(rand() * len(_RU_HEADS))]
+            tail, tail_lat = _RU_TAILS[int(rand() * len(_RU_TAILS))]
+            brand = head + tail.lower()
+            slug = head_lat + tail_lat
+            if rand() < 0.2:
+                extra, extra_lat = _BRAND_EXTRAS[int(rand() * len(_BRAND_EXTRAS))]
+                brand += extra
+                slug += extra_lat
+            form = self.form_pick.pick(rand())
+            if form == "ИП":
+                name = f"ИП {surname} {_INITIALS[int(rand() * len(_INITIALS))]}."
+            elif form:
+                name = f"{form} «{brand}»"
+            else:
+                name = brand
+            if rand() < 0.25:
+                slug += _SLUG_TAILS[int(rand() * len(_SLUG_TAILS))]
+            domain = f"{slug}.{self.tld_pick.pick(rand())}"
+        cid = self.next_company
+        self.next_company += 1
+        batch.companies.append((cid, name, f"https://{domain}", received))
+        company = (cid, name, domain, english)
+        if len(self.companies) < 20000:
+            self.companies.append(company)
+        else:
+            self.companies[self.companies_pos] = company
+            self.companies_pos = (self.companies_pos + 1) % 20000
+        return company
+
+    def _identity(self, lead_id: int, received: str, batch: _Batch) -> _Identity:
+        rng = self.rng
+        rand = rng.random
+        english = rand() < 0.12
+        female = rand() < 0.45
+        pool = _POOLS[(not english, female)]
+        first, first_lat = pool.first[int(rand() * len(pool.first))]
+        last, last_lat = pool.last[int(rand() * len(pool.last))]
+        cid, cname, domain, _ = self._company(english, last, received, batch)
+        style = int(rand() * 6)
+        if style == 0:
+            local = f"{first_lat}.{last_lat}"
+        elif style == 1:
+            local = f"{first_lat[0]}.{last_lat}"
+        elif style == 2:
+            local = f"{last_lat}.{first_lat}"
+        elif style == 3:
+            local = f"{first_lat[0]}{last_lat}"
+        elif style == 4:
+            local = f"{first_lat}_{last_lat[0]}"
+        else:
+            local = f"{last_lat}{int(rand() * 90) + 10}"
+        if rand() < 0.55:
+            email = f"{local}@{domain}"
+        else:
+            mails = self.en_mail_pick if english else self.ru_mail_pick
+            if rand() < 0.5:
+                local += str(int(rand() * 2000))
+            email = f"{local}@{mails.pick(rand())}"
+        r = rand()
+        if english and r < 0.5:
+            phone = "+44" + str(7000000000 + int(rand() * 999999999))
+        elif r < 0.8:
+            phone = "+79" + str(100000000 + int(rand() * 899999999))  # mobile
+        elif r < 0.96:
+            code = ("495", "499", "812", "343", "383", "843")[int(rand() * 6)]
+            phone = "+7" + code + str(1000000 + int(rand() * 8999999))
+        else:
+            phone = ""  # an e-mail-only request
+        website = f"https://{domain}" if rand() < 0.8 else ""
+        name = f"{first} {last}" if rand() < 0.85 else first
+        contact_id = self.next_contact
+        self.next_contact += 1
+        positions = _EN_POSITIONS if english else _POSITIONS
+        batch.contacts.append(
+            (
+                contact_id,
+                name,
+                email,
+                phone,
+                positions[int(rand() * len(positions))],
+                cid,
+                received,
+            )
+        )
+        return _Identity(lead_id, name, email, phone, cname, website, contact_id, english)
+
+    def _attribution(self, kind: str, service: str, month: str) -> str:
+        """The attribution JSON, written out directly: every value is a known token
+        with nothing to escape, and json.dumps per lead is measurable at a million."""
+        rand = self.rng.random
+        utm_source, medium, click = self.channel_pick[kind].pick(rand())
+        parts = []
+        if utm_source:  # organic visits and manual entries carry no tags at all
+            parts.append(f'"utm_source": "{utm_source}", "utm_medium": "{medium}"')
+            if medium in ("cpc", "paid_social"):
+                region = _CAMPAIGN_REGIONS[int(rand() * len(_CAMPAIGN_REGIONS))]
+                ckind = _CAMPAIGN_KINDS[int(rand() * len(_CAMPAIGN_KINDS))]
+                parts.append(f'"utm_campaign": "{service or "brand"}_{region}_{ckind}"')
+            elif medium == "email":
+                parts.append(f'"utm_campaign": "digest_{month}"')
+        if click and rand() < 0.8:  # click ids get lost on some redirects
+            if click == "yclid":
+                value = str(10**16 + int(rand() * 9 * 10**16))
+            else:
+                size = 34 if click == "gclid" else 40
+                alphabet = _CLICK_ALPHABET
+                value = ("Cj0KCQ" if click == "gclid" else "IwAR") + "".join(
+                    [alphabet[int(rand() * 64)] for _ in range(size)]
+                )
+            parts.append(f'"{click}": "{value}"')
+        return "{" + ", ".join(parts) + "}"
+
+    def _message(self, service: str, english: bool, spam: bool, website: str) -> str:
+        rng = self.rng
+        if spam:
+            return rng.choice(_SPAM_MESSAGES)
+        templates = (_EN_MESSAGES if english else _RU_MESSAGES)[service]
+        text = templates[int(rng.random() * len(templates))]
+        site = website.removeprefix("https://") or ("our website" if english else "нашего сайта")
+        return text.format(site=site, region=rng.choice(_REGIONS), budget=rng.choice(_BUDGETS))
+
+    # ---- histories ---------------------------------------------------------------
+    def _delay(self, source: str, target: str) -> int:
+        rng = self.rng
+        if source == LOST or (source in _REOPEN_MEDIAN_HOURS and target == SDR_PROCESSING):
+            mu = math.log(_REOPEN_MEDIAN_HOURS[source] * _HOUR)
+        else:
+            mu = self.log_medians[(source, target)]
+        # Log-normal, drawn from a quantile table: a third of the cost of rng.gauss.
+        return max(300, int(math.exp(mu + 0.75 * _NORMAL[int(rng.random() * _NORMAL_SIZE)])))
+
+    def _first_contact(self, received: int) -> int:
+        """The SDR's first touch: within 30 minutes in working hours, as a rule."""
+        rng = self.rng
+        cal = self.cal
+        start = cal.to_work(received, int(rng.random() * 2400))
+        r = rng.random()
+        if start != received:  # arrived after hours: first thing next morning
+            delay = 60 + int(rng.expovariate(1 / 900))
+        elif r < 0.8:
+            delay = 60 + int(rng.random() * 1620)
+        elif r < 0.95:
+            delay = 1800 + int(rng.random() * 5400)
+        else:
+            delay = 7200 + int(rng.random() * 18000)
+        return cal.to_work(start + delay, int(rng.random() * 1800))
+
+    def generate(self, n: int) -> Iterator[_Batch]:
+        """Yield batches of rows for ``n`` leads, in id order."""
+        arrivals = self.cal.arrivals(self.rng, n)
+        batch = _Batch()
+        fmt = self.fmt
+        rng = self.rng
+        for i in range(n):
+            received = arrivals[i]
+            lead_id = self.next_lead
+            self.next_lead += 1
+            received_s = fmt(received)
+            spam = rng.random() < 0.035
+            dup_of: _Identity | None = None
+            if self.recent and rng.random() < 0.03:
+                # Someone writes again about the same need, usually within weeks.
+                window = min(len(self.recent), 4000)
+                back = 1 + int(rng.random() * window)
+                dup_of = self.recent[(self.recent_pos - back) % len(self.recent)]
+                ident = dup_of
+            else:
+                ident = self._identity(lead_id, received_s, batch)
+                if len(self.recent) < 20000:
+                    self.recent.append(ident)
+                    self.recent_pos = len(self.recent) % 20000
+                else:
+                    self.recent[self.recent_pos] = ident
+                    self.recent_pos = (self.recent_pos + 1) % 20000
+            service = self.service_pick.pick(rng.random())
+            source_id, kind = self.source_pick.pick(rng.random())
+            month = self.cal.month_keys[(received + self.cal.offset) // _DAY - self.cal.first_day]
+            attribution = self._attribution(kind, service, month)
+            message = self._message(service, ident.english, spam, ident.website)
+            state = self._walk(lead_id, received, spam, dup_of is not None, batch.events)
+            status, version, changed, sdr, manager, partner, routed, end_reason, reached = state
+            batch.leads.append(
+                (
+                    lead_id,
+                    status,
+                    version,
+                    ident.name,
+                    ident.email,
+                    ident.phone,
+                    ident.company if not spam else "",
+                    ident.website,
+                    message,
+                    attribution,
+                    ident.contact_id,
+                    self.cast.services.get(service),
+                    source_id,
+                    received_s,
+                    sdr,
+                    manager,
+                    dup_of.lead_id if dup_of else None,
+                    partner,
+                    routed,
+                    end_reason,
+                    fmt(changed),
+                    *[fmt(t) if t is not None else None for t in reached],
+                )
+            )
+            self.status_counts[status] = self.status_counts.get(status, 0) + 1
+            for k, t in enumerate(reached):
+                if t is not None:
+                    self.stage_counts[k] += 1
+            if len(batch.leads) >= 5000:
+                self._count(batch)
+                yield batch
+                batch = _Batch()
+        self._count(batch)
+        yield batch
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            **self.counts,
+            "statuses": dict(sorted(self.status_counts.items())),
+            "stages": {s.value: n for s, n in zip(STAGE_ORDER, self.stage_counts, strict=True)},
+        }
+
+    def _count(self, batch: _Batch) -> None:
+        self.counts["leads"] += len(batch.leads)
+        self.counts["events"] += len(batch.events)
+        self.counts["contacts"] += len(batch.contacts)
+        self.counts["companies"] += len(batch.companies)
+
+    def _walk(
+        self, lead_id: int, received: int, spam: bool, duplicate: bool, events: list[Row]
+    ) -> tuple[Any, ...]:
+        """Walk one lead through the transition table; append its events.
+
+        Mirrors ``transitions._apply`` for the row's owners, end reason and stages.
+        """
+        rng = self.rng
+        rand = rng.random
+        cal = self.cal
+        now = cal.now
+        fmt = self.fmt
+        cast = self.cast
+        status = NEW
+        version = 1
+        t = received
+        sdr: int | None = None
+        manager: int | None = None
+        partner: int | None = None
+        routed: int | None = None
+        end_reason = ""
+        reached: list[int | None] = [None] * _STAGE_COUNT
+        events.append(
+            (self.next_event, lead_id, fmt(t), None, "created", "", NEW, "", '{"version": 1}')
+        )
+        self.next_event += 1
+        designated_sdr = self.sdr_pick.pick(rand())
+        backward = 0
+        returned = False  # bounced back to the SDR side at least once
+        lost_from = ""
+        disq_reason = ""
+        while True:
+            # ---- decide the move ----
+            reason = ""
+            option_manager: int | None = None
+            option_partner: int | None = None
+            option_routed: int | None = None
+            if status == NEW:
+                if spam and rand() < 0.7:
+                    target = DISQUALIFIED
+                    reason = "Спам"
+                elif returned:
+                    target = SDR_PROCESSING
+                else:
+                    target = self.next_pick[NEW].pick(rand())
+                    if target == DISQUALIFIED:
+                        reason = self.new_disq_pick.pick(rand())
+            elif status == SDR_PROCESSING:
+                if spam:
+                    target, reason = DISQUALIFIED, "Спам"
+                elif duplicate and not returned and rand() < 0.7:
+                    target, reason = DISQUALIFIED, "Дубль заявки"
+                elif returned:
+                    target = self.after_return_pick.pick(rand())
+                else:
+                    picks = self.next_pick if backward < _MAX_BACKWARD else self.next_forward_pick
+                    target = picks[SDR_PROCESSING].pick(rand())
+                if target == DISQUALIFIED and not reason:
+                    reason = self.disq_pick.pick(rand())
+                elif target == REFERRED:
+                    option_partner = self.partner_pick.pick(rand())
+                    reason = _REFER_REASONS[int(rand() * len(_REFER_REASONS))]
+                elif target == ROUTED:
+                    use_group = rand() < 0.7
+                    option_routed = cast.group_company if use_group else cast.other_department
+                    reason = _ROUTE_REASONS[0 if use_group else 1] if rand() < 0.6 else ""
+            elif status in _NEXT:
+                picks = self.next_pick if backward < _MAX_BACKWARD else self.next_forward_pick
+                target = picks[status].pick(rand())
+                if target == LOST:
+                    reason = self.lost_pick.pick(rand())
+                    lost_from = status
+            elif status == LOST:
+                if backward >= _MAX_BACKWARD or rand() >= 0.04:
+                    break
+                target = lost_from if lost_from in (BRIEF, PROPOSAL, CONTRACT) else DISCUSSION
+                options = _BACKWARD_REASONS[(LOST, "*")]
+                reason = options[int(rand() * len(options))]
+            elif status in (DISQUALIFIED, REFERRED, ROUTED):
+                chance = 0.03
+                if status == DISQUALIFIED:
+                    chance = 0.12 if disq_reason == "Не дозвонились" else 0.01
+                    if disq_reason in ("Спам", "Тестовая заявка", "Дубль заявки"):
+                        chance = 0.0
+                if backward >= _MAX_BACKWARD or rand() >= chance:
+                    break
+                target = SDR_PROCESSING
+            else:  # converted
+                break
+            if not target:
+                break  # stalled: nobody moved it further
+            move_back = (status, target) in _BACKWARD_REASONS
+            if move_back and not reason:
+                options = _BACKWARD_REASONS[(status, target)]
+                reason = options[int(rand() * len(options))]
+
+            # ---- when, and by whom ----
+            if status == NEW and not returned:
+                nt = self._first_contact(t)
+            else:
+                delay = self._delay(status, target)
+                # A move due out of hours: SDR work waits for the next opening, while
+                # sales work that takes days lands anywhere in a working day.
+                span = 3600 if delay < 12 * _HOUR else _WORK_END - _WORK_START - 600
+                nt = cal.to_work(t + delay, int(rand() * span))
+            if nt <= t:
+                nt = t + 60
+            if nt > now:
+                break  # not happened yet: the lead waits in its status
+            if target == ASSIGNED:
+                previous = manager
+                option_manager = self.sales_pick.pick(rand())
+                while option_manager == previous and len(cast.managers) > 1:
+                    option_manager = self.sales_pick.pick(rand())
+                actor = cast.head_sales if rand() < 0.3 else option_manager
+            elif status == AWAITING and target == SDR_PROCESSING:
+                # Whoever looked at the MQL: a sales manager from the queue or its SDR.
+                actor = self.sales_pick.pick(rand()) if rand() < 0.5 else (sdr or designated_sdr)
+            elif status in (NEW, SDR_PROCESSING, DISQUALIFIED, ROUTED, REFERRED):
+                if status == REFERRED and rand() < 0.5:
+                    actor = cast.partner_manager
+                elif sdr is not None and rand() < 0.05:
+                    actor = cast.head_marketing
+                else:
+                    actor = sdr if sdr is not None else designated_sdr
+            else:  # the sales side works its own leads; the head steps in now and then
+                assert manager is not None
+                actor = cast.head_sales if rand() < 0.08 else manager
+
+            # ---- apply, as transitions._apply does ----
+            version += 1
+            data = f'{{"version": {version}'
+            if sdr is None and actor in cast.sdrs:
+                sdr = actor
+                data += f', "sdr": {sdr}'
+            if target == ASSIGNED:
+                manager = option_manager
+                data += f', "manager": {manager}'
+            if target in _BEFORE_SALES and manager is not None:
+                manager = None
+                data += ', "manager": null'
+            if target == REFERRED:
+                partner = option_partner
+                data += f', "partner": {partner}'
+            if target == ROUTED:
+                routed = option_routed
+                data += f', "routed_to": {routed}'
+            data += "}"
+            end_reason = reason if target in (DISQUALIFIED, LOST) else ""
+            if target == DISQUALIFIED:
+                disq_reason = reason
+            stage = _STAGE_INDEX.get(target)
+            if stage is not None:
+                for k in range(stage + 1):
+                    if reached[k] is None:
+                        reached[k] = nt
+            if move_back:
+                backward += 1
+                if target in (NEW, SDR_PROCESSING):
+                    returned = True
+            events.append(
+                (self.next_event, lead_id, fmt(nt), actor, "status", status, target, reason, data)
+            )
+            self.next_event += 1
+            status = target
+            t = nt
+        return status, version, t, sdr, manager, partner, routed, end_reason, reached
+
+
+# --------------------------------------------------------------------------------------
+# The agency, with the ORM: a few dozen rows.
+_HASH_THREADS = 4
+
+
+def _ensure_agency() -> tuple[_Cast, list[str]]:
+    """Departments, teams, users, partners, sources and services; existing ones reused."""
+    departments: dict[str, Department] = {}
+    for kind, name in _DEPARTMENTS:
+        departments[kind], _ = Department.objects.get_or_create(name=name, defaults={"kind": kind})
+    teams: dict[str, Team] = {}
+    for kind, name in _TEAMS:
+        teams[name], _ = Team.objects.get_or_create(department=departments[kind], name=name)
+
+    users: dict[str, User] = {}
+    to_create: list[tuple[_DemoUser, str]] = []
+    for spec in _USERS:
+        existing = User.objects.filter(username=spec.username).first()
+        if existing is None:
+            to_create.append((spec, spec.username))
+        elif existing.role == spec.role:
+            users[spec.username] = existing  # someone's account: used, never changed
+        elif not User.objects.filter(username=f"{spec.username}_demo").exists():
+            to_create.append((spec, f"{spec.username}_demo"))
+    passwords = {username: secrets.token_urlsafe(9) for _, username in to_create}
+    # PBKDF2 takes ~0.35 s per password and releases the GIL: hash them side by side.
+    with ThreadPoolExecutor(_HASH_THREADS) as pool:
+        hashes = list(pool.map(make_password, [passwords[u] for _, u in to_create]))
+    lines: list[str] = []
+    for (spec, username), hashed in zip(to_create, hashes, strict=True):
+        users[spec.username] = User.objects.create(
+            username=username,
+            password=hashed,
+            role=spec.role,
+            first_name=spec.first_name,
+            last_name=spec.last_name,
+            email=f"{username}@agency.example",
+            department=departments[spec.department],
+            team=teams[spec.team] if spec.team else None,
+        )
+        lines.append(f"Demo user {username} ({spec.label}): password {passwords[username]}")
+
+    def ids(role: Role) -> list[int]:
+        return [u.pk for s in _USERS if s.role == role and (u := users.get(s.username))]
+
+    sdrs, managers = ids(Role.SDR), ids(Role.SALES)
+    if not sdrs or not managers:
+        raise RuntimeError("demo: no SDR or sales manager account could be set up")
+
+    partners = []
+    for name, email, percent, share in _PARTNERS:
+        partner, _ = Partner.objects.get_or_create(
+            name=name, defaults={"contact_email": email, "commission_percent": Decimal(percent)}
+        )
+        partners.append((partner.pk, share))
+    sources = []
+    for kind, name, share in _SOURCES:
+        source = Source.objects.filter(kind=kind, name=name).first()
+        if source is None:
+            source = Source.objects.create(kind=kind, name=name)
+        sources.append((source.pk, kind, share))
+    services = {}
+    for code, name_en, name_ru in _DEFAULT_SERVICES:
+        service, _ = Service.objects.get_or_create(
+            code=code, defaults={"name_en": name_en, "name_ru": name_ru}
+        )
+        services[code] = service.pk
+
+    def one(role: Role) -> int:
+        found = ids(role)
+        return found[0] if found else sdrs[0] if role == Role.HEAD_MARKETING else managers[0]
+
+    cast = _Cast(
+        sdrs=sdrs,
+        managers=managers,
+        partner_manager=ids(Role.PARTNER_MANAGER)[0] if ids(Role.PARTNER_MANAGER) else sdrs[0],
+        head_marketing=one(Role.HEAD_MARKETING),
+        head_sales=one(Role.HEAD_SALES),
+        partners=partners,
+        group_company=departments["group_company"].pk,
+        other_department=departments["other"].pk,
+        sources=sources,
+        services=services,
+    )
+    return cast, lines
+
+
+# --------------------------------------------------------------------------------------
+# Bulk writing with the database cursor.
+_LEAD_FIELDS = (
+    "id", "status", "version", "name", "email", "phone", "company", "website", "message",
+    "attribution", "contact", "service", "source", "received_at", "sdr", "manager",
+    "duplicate_of", "partner", "routed_to", "end_reason", "status_changed_at",
+    "reached_mql_at", "reached_sql_at", "reached_sal_at", "reached_proposal_at",
+    "reached_deal_at",
+)  # fmt: skip
+_EVENT_FIELDS = (
+    "id", "lead", "at", "actor", "kind", "from_status", "to_status", "reason", "data",
+)  # fmt: skip
+_CONTACT_FIELDS = ("id", "name", "email", "phone", "position", "company", "created_at")
+_COMPANY_FIELDS = ("id", "name", "website", "created_at")
+
+
+def _column(f: Any) -> str:
+    if not isinstance(f, models.Field) or not f.column:
+        raise RuntimeError(f"demo: {f} is not a concrete column")
+    return f.column
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A model's table and the columns the generator fills, named from ``_meta``.
+
+    A column added to the model later that the generator does not know gets its
+    default on every row (or NULL), so a new nullable field does not break the demo;
+    one with no usable default stops it with a clear message.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    extra: Row
+
+    @classmethod
+    def of(cls, model: type[models.Model], names: Sequence[str]) -> _Table:
+        meta = model._meta
+        columns = [_column(meta.get_field(n)) for n in names]
+        extra: list[Any] = []
+        for f in meta.concrete_fields:
+            if f.name in names:
+                continue
+            value = f.get_default() if f.has_default() else None
+            if isinstance(value, dict | list):
+                value = json.dumps(value)
+            elif (value is None and not f.null) or not isinstance(value, str | int | float | None):
+                raise RuntimeError(
+                    f"demo: {meta.label}.{f.name} needs a value; teach leadrelay.demo about it"
+                )
+            columns.append(_column(f))
+            extra.append(value)
+        return cls(meta.db_table, tuple(columns), tuple(extra))
+
+
+class _Writer:
+    """Inserts rows into the current transaction: executemany on SQLite, COPY on PostgreSQL."""
+
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self.vendor = connection.vendor
+        self.raw: Any = connection.connection
+        self.tables = {
+            "company": _Table.of(Company, _COMPANY_FIELDS),
+            "contact": _Table.of(Contact, _CONTACT_FIELDS),
+            "lead": _Table.of(Lead, _LEAD_FIELDS),
+            "event": _Table.of(LeadEvent, _EVENT_FIELDS),
+        }
+        self.sql: dict[str, str] = {}
+        q = connection.ops.quote_name
+        for key, table in self.tables.items():
+            cols = ", ".join(q(c) for c in table.columns)
+            if self.vendor == "postgresql":
+                self.sql[key] = f"COPY {q(table.name)} ({cols}) FROM STDIN"
+            else:
+                marks = ", ".join("?" * len(table.columns))
+                self.sql[key] = f"INSERT INTO {q(table.name)} ({cols}) VALUES ({marks})"
+        self._cache_size: int | None = None
+        self._indexes: list[tuple[str, str]] = []  # (name, definition) dropped for the load
+
+    def fmt_factory(self, first_day: int, last_day: int) -> Callable[[int], str]:
+        """UTC seconds to the text the column stores: naive UTC on SQLite (as Django
+        writes it with USE_TZ), with an explicit offset for PostgreSQL's timestamptz.
+
+        Two table lookups and a concatenation: ~6 million timestamps per million leads.
+        """
+        suffix = "+00" if self.vendor == "postgresql" else ""
+        epoch = date(1970, 1, 1)
+        days = {d: (epoch + timedelta(days=d)).isoformat() for d in range(first_day, last_day)}
+        clock = [
+            f" {h:02d}:{m:02d}:{s:02d}{suffix}"
+            for h in range(24)
+            for m in range(60)
+            for s in range(60)
+        ]
+
+        def fmt(t: int) -> str:
+            d, s = divmod(t, _DAY)
+            return days[d] + clock[s]
+
+        return fmt
+
+    def start(self, leads: int) -> dict[str, int]:
+        """Take the tables for this transaction and return each one's largest id.
+
+        When the load at least doubles the lead table, the tables' secondary indexes are
+        dropped here and rebuilt in ``finish``: building an index from sorted data is
+        about twice as fast as updating fifteen of them row by row. DDL is
+        transactional on both engines, so a failed load leaves the schema as it was.
+        """
+        q = connection.ops.quote_name
+        with connection.cursor() as cur:
+            if self.vendor == "postgresql":
+                # Blocks other writers (not readers) until commit, so nobody takes an id
+                # from the block this load assigns itself.
+                names = ", ".join(q(t.name) for t in self.tables.values())
+                cur.execute(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
+            elif self.vendor == "sqlite":
+                # The writes touch ~15 indexes in random order (e-mails, phones): a large
+                # page cache for this load avoids rereading index pages.
+                cur.execute("PRAGMA cache_size")
+                self._cache_size = int(cur.fetchone()[0])
+                cur.execute("PRAGMA cache_size = -262144")
+            ids = {}
+            for key, table in self.tables.items():
+                cur.execute(f"SELECT MAX({q('id')}) FROM {q(table.name)}")
+                ids[key] = int(cur.fetchone()[0] or 0)
+            cur.execute(f"SELECT COUNT(*) FROM {q(self.tables['lead'].name)}")
+            if leads >= 1000 and leads >= int(cur.fetchone()[0]):
+                self._drop_indexes(cur)
+        return ids
+
+    def _drop_indexes(self, cur: Any) -> None:
+        for table in self.tables.values():
+            if self.vendor == "sqlite":
+                # sql IS NULL: the automatic indexes of UNIQUE constraints, not droppable.
+                cur.execute(
+                    "SELECT name, sql FROM sqlite_master "
+                    "WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                    [table.name],
+                )
+            elif self.vendor == "postgresql":
+                # Not the indexes behind primary keys and unique constraints.
+                cur.execute(
+                    "SELECT ci.relname, pg_get_indexdef(ci.oid) FROM pg_index x "
+                    "JOIN pg_class ci ON ci.oid = x.indexrelid "
+                    "WHERE x.indrelid = %s::regclass AND NOT EXISTS ("
+                    "  SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid"
+                    "  AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u', 'x'))",
+                    [connection.ops.quote_name(table.name)],
+                )
+            else:
+                return
+            self._indexes.extend(cur.fetchall())
+        for name, _ in self._indexes:
+            cur.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+
+    def write(self, key: str, rows: list[Row]) -> None:
+        if not rows:
+            return
+        table = self.tables[key]
+        if table.extra:
+            rows = [row + table.extra for row in rows]
+        if self.vendor == "postgresql":
+            with self.raw.cursor() as cur, cur.copy(self.sql[key]) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            self.raw.executemany(self.sql[key], rows)
+
+    def write_batch(self, batch: _Batch) -> None:
+        # Parents first: the foreign keys are deferred, but this keeps them cheap to check.
+        self.write("company", batch.companies)
+        self.write("contact", batch.contacts)
+        self.write("lead", batch.leads)
+        self.write("event", batch.events)
+
+    def finish(self) -> None:
+        """Rebuild dropped indexes, move PostgreSQL's id sequences past the new rows."""
+        q = connection.ops.quote_name
+        with connection.cursor() as cur:
+            if self._indexes and self.vendor == "postgresql":
+                # PostgreSQL refuses CREATE INDEX on a table with queued deferred
+                # foreign-key checks: run them now.
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cur.execute("SET CONSTRAINTS ALL DEFERRED")
+                # Sorting for index builds is the bulk of the work: give it memory.
+                cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            for _, definition in self._indexes:
+                cur.execute(definition)
+            self._indexes = []
+            if self.vendor == "postgresql":
+                for table in self.tables.values():
+                    cur.execute(
+                        "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                        f"(SELECT COALESCE(MAX({q('id')}), 1) FROM {q(table.name)}))",
+                        [q(table.name)],
+                    )
+
+    @property
+    def rebuilding(self) -> bool:
+        return bool(self._indexes)
+
+    def restore(self) -> None:
+        """Connection settings back as they were, whether the load worked or not."""
+        if self._cache_size is not None:
+            with connection.cursor() as cur:
+                cur.execute(f"PRAGMA cache_size = {self._cache_size}")
+            self._cache_size = None
+
+    def analyze(self) -> None:
+        """Fresh planner statistics: the tables grew from nothing to millions of rows."""
+        q = connection.ops.quote_name
+        names = [q(t.name) for t in self.tables.values()]
+        with connection.cursor() as cur:
+            if self.vendor == "postgresql":
+                cur.execute(f"ANALYZE {', '.join(names)}")
+            elif self.vendor == "sqlite":
+                # Sampled: a full ANALYZE reads every index of every table.
+                cur.execute("PRAGMA analysis_limit = 1000")
+                for name in names:
+                    cur.execute(f"ANALYZE {name}")
+
+
+# --------------------------------------------------------------------------------------
+def has_leads() -> bool:
+    return Lead.objects.exists()
+
+
+def _progress_line(done: int, total: int, events: int, seconds: float) -> None:
+    share = done / total * 100 if total else 100.0
+    sys.stderr.write(
+        f"\rDemo data: {done:,} / {total:,} leads ({share:.0f}%), {events:,} events, "
+        f"{seconds:.0f} s "
+    )
+    sys.stderr.flush()
+
+
+# Below this many leads the rows are generated in this process: a fork costs more than
+# it saves, and ``serve --demo`` (4,200 leads) should not fork at all.
+_PIPELINE_MIN_LEADS = 20_000
+
+
+class _Producer:
+    """The generator's batches, made in a forked child process when that is worth it.
+
+    Generating rows and inserting them each take about half the time of a large load;
+    a second process makes the two overlap on a multi-core machine (threads would not:
+    the generator holds the GIL). The child has its own copy of the generator, so the
+    rows are exactly those the parent would make; it only computes and never touches
+    the database connection it inherited.
+    """
+
+    def __init__(self, generator: _Generator, leads: int) -> None:
+        self.generator = generator
+        self.leads = leads
+        self.stats: dict[str, Any] = {}
+
+    def __iter__(self) -> Iterator[_Batch]:
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        if self.leads < _PIPELINE_MIN_LEADS or not fork:
+            yield from self.generator.generate(self.leads)
+            self.stats = self.generator.stats()
+            return
+        ctx = multiprocessing.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(
+            target=_produce, args=(self.generator, self.leads, send), name="demo-rows", daemon=True
+        )
+        child.start()
+        send.close()
+        try:
+            while True:
+                try:
+                    message = pickle.loads(receive.recv_bytes())
+                except EOFError:
+                    raise RuntimeError(
+                        f"demo: the row generator died (exit code {child.exitcode})"
+                    ) from None
+                if message[0] == "batch":
+                    yield _Batch(*message[1:])
+                elif message[0] == "done":
+                    self.stats = message[1]
+                    return
+                else:
+                    raise RuntimeError(f"demo: the row generator failed:\n{message[1]}")
+        finally:
+            receive.close()
+            child.join(timeout=5)
+            if child.is_alive():  # the parent failed first: stop our own child
+                child.kill()
+                child.join()
+
+
+def _produce(generator: _Generator, leads: int, send: Any) -> None:
+    """The forked child: generate, pickle, send; then the totals, or the error."""
+    try:
+        for batch in generator.generate(leads):
+            data = ("batch", batch.companies, batch.contacts, batch.leads, batch.events)
+            send.send_bytes(pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
+        send.send_bytes(pickle.dumps(("done", generator.stats())))
+    except BrokenPipeError:
+        pass  # the parent stopped reading: it has its own error to report
+    except BaseException:
+        send.send_bytes(pickle.dumps(("error", traceback.format_exc())))
+    finally:
+        send.close()
+
+
+def load_demo(
+    leads: int, seed: int = 1, progress: bool = False, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Load the agency, its demo users and ``leads`` requests over the year before ``now``.
+
+    Returns a JSON-able summary: counts, seconds, and one line per created demo user
+    with its password (shown once). Everything is written in one transaction.
+    """
+    if leads < 0:
+        raise ValueError("leads must be 0 or more")
+    started = time.perf_counter()
+    moment = (now or timezone.now()).astimezone(UTC)
+    offset = ZoneInfo(settings.TIME_ZONE).utcoffset(moment.replace(tzinfo=None))
+    calendar = _Calendar(int(moment.timestamp()), int(offset.total_seconds()) if offset else 0)
+    rng = random.Random(seed)
+    with transaction.atomic():
+        cast, passwords = _ensure_agency()
+        writer = _Writer()
+        try:
+            ids = writer.start(leads)
+            fmt = writer.fmt_factory(calendar.first_day - 1, calendar.last_day + 2)
+            producer = _Producer(_Generator(rng, cast, calendar, fmt, ids), leads)
+            done = events = 0
+            for batch in producer:
+                writer.write_batch(batch)
+                done += len(batch.leads)
+                events += len(batch.events)
+                if progress:
+                    _progress_line(done, leads, events, time.perf_counter() - started)
+            if progress and writer.rebuilding:
+                sys.stderr.write("building indexes… ")
+                sys.stderr.flush()
+            # On an error the transaction rolls back the rows and any dropped indexes.
+            writer.finish()
+            writer.analyze()
+        finally:
+            writer.restore()
+    if progress:
+        sys.stderr.write("\n")
+    return {
+        **producer.stats,
+        "seed": seed,
+        "seconds": round(time.perf_counter() - started, 3),
+        "passwords": passwords,
+    }

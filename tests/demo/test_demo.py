@@ -1,0 +1,259 @@
+"""The demo loader: reproducible, every history legal, every row what move_lead would leave."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.conf import LazySettings
+
+from leadrelay import demo
+from leadrelay.accounts.models import Department, User
+from leadrelay.accounts.roles import Role
+from leadrelay.catalog.models import Contact, Partner
+from leadrelay.leads.history import replay
+from leadrelay.leads.models import Lead, LeadEvent
+from leadrelay.leads.statuses import ENDS, OPEN, STAGE_ORDER, Status, find
+from leadrelay.leads.transitions import MoveOptions, NewLead, create_lead, move_lead
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+REACHED = [f"reached_{s.value}_at" for s in STAGE_ORDER]
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings: LazySettings) -> None:
+    # Ten PBKDF2 hashes per load would dominate these tests' run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def load(leads: int, seed: int = 7, **kwargs: Any) -> dict[str, Any]:
+    return demo.load_demo(leads, seed, False, now=kwargs.pop("now", NOW), **kwargs)
+
+
+def events_by_lead(leads: list[Lead]) -> dict[int, list[LeadEvent]]:
+    out: dict[int, list[LeadEvent]] = defaultdict(list)
+    for e in LeadEvent.objects.filter(lead__in=leads).order_by("lead_id", "at", "id"):
+        out[e.lead_id].append(e)
+    return out
+
+
+def fingerprint(leads: Iterable[Lead]) -> list[tuple[Any, ...]]:
+    """What must repeat for the same seed (ids may be offset by earlier loads)."""
+    return [
+        (
+            lead.status,
+            lead.email,
+            lead.name,
+            lead.phone,
+            lead.received_at,
+            lead.status_changed_at,
+            lead.version,
+            lead.end_reason,
+            lead.sdr_id,
+            lead.manager_id,
+        )
+        for lead in leads
+    ]
+
+
+def test_has_leads_flips_and_the_summary_is_complete() -> None:
+    assert demo.has_leads() is False
+    summary = load(300)
+    assert demo.has_leads() is True
+    assert summary["leads"] == Lead.objects.count() == 300
+    assert summary["events"] == LeadEvent.objects.count()
+    assert summary["contacts"] == Contact.objects.count()
+    assert isinstance(summary["seconds"], float)
+    assert sum(summary["statuses"].values()) == 300
+    assert all(
+        re.fullmatch(r"Demo user \S+ \(.+\): password \S{8,}", p) for p in summary["passwords"]
+    )
+
+
+def test_same_seed_same_data_and_the_pipeline_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load(300)
+    first = fingerprint(Lead.objects.order_by("id"))
+    load(300)  # same seed, added with --force semantics: same rows after the first 300
+    second = fingerprint(Lead.objects.order_by("id")[300:])
+    assert first == second
+    # The forked row generator makes exactly the rows the in-process one makes.
+    monkeypatch.setattr(demo, "_PIPELINE_MIN_LEADS", 0)
+    load(300)
+    assert fingerprint(Lead.objects.order_by("id")[600:]) == first
+    load(300, seed=8)
+    assert fingerprint(Lead.objects.order_by("id")[900:]) != first
+
+
+def test_users_for_every_role_but_admin_and_existing_names_are_kept() -> None:
+    User.objects.create_user("sdr1", "", "x", role=Role.SDR)  # someone's real account
+    User.objects.create_user("sales1", "", "x", role=Role.SDR)  # a name taken by another role
+    summary = load(50)
+    roles = set(
+        User.objects.exclude(username__in=["sdr1", "sales1"]).values_list("role", flat=True)
+    )
+    assert roles == set(Role.values) - {Role.ADMIN}
+    assert not User.objects.filter(username="admin").exists()
+    created = [line.split()[2] for line in summary["passwords"]]
+    assert "sdr1" not in created and "sales1" not in created and "sales1_demo" in created
+    assert len(created) == len(set(created)) == 10 - 1
+    assert User.objects.get(username="sdr1").check_password("x")  # left alone
+    # The existing SDR is one of the demo SDRs; the mis-roled "sales1" acts for nobody.
+    assert LeadEvent.objects.filter(actor__username="sdr1").exists()
+    assert not LeadEvent.objects.filter(actor__username="sales1").exists()
+    assert load(10)["passwords"] == []  # nothing new the second time
+
+
+def test_every_row_equals_the_replay_of_its_history() -> None:
+    load(300)
+    leads = list(Lead.objects.order_by("id"))
+    history = events_by_lead(leads)
+    for lead in leads:
+        events = history[lead.pk]
+        state = replay((e.kind, e.to_status, e.at) for e in events)
+        assert lead.status == state.status, lead.pk
+        assert lead.version == state.version == len(events), lead.pk
+        assert lead.status_changed_at == events[-1].at
+        for stage, column in zip(STAGE_ORDER, REACHED, strict=True):
+            assert getattr(lead, column) == state.reached.get(stage), (lead.pk, stage)
+
+
+def test_every_event_is_an_allowed_move_by_a_role_that_may_make_it() -> None:
+    load(300)
+    users = {u.pk: u for u in User.objects.all()}
+    leads = list(Lead.objects.all())
+    for lead_id, events in events_by_lead(leads).items():
+        created, *moves = events
+        assert (created.kind, created.to_status, created.actor_id) == ("created", "new", None)
+        assert created.at == Lead.objects.get(pk=lead_id).received_at
+        previous = created
+        for version, e in enumerate(moves, start=2):
+            assert e.kind == "status"
+            assert e.from_status == previous.to_status
+            move = find(e.from_status, e.to_status)
+            assert move is not None, (lead_id, e.from_status, e.to_status)
+            assert e.reason or not move.reason_required, (lead_id, e.from_status, e.to_status)
+            assert e.actor_id is not None and users[e.actor_id].role in move.roles
+            assert e.at > previous.at and e.at <= NOW
+            assert e.data["version"] == version
+            previous = e
+
+
+def test_rows_are_what_move_lead_leaves_after_the_same_moves() -> None:
+    """Replays each demo history through the real domain functions and compares rows,
+    so the loader cannot drift from transitions._apply (owners, ends, stages)."""
+    load(150)
+    users = {u.pk: u for u in User.objects.all()}
+    partners = {p.pk: p for p in Partner.objects.all()}
+    departments = {d.pk: d for d in Department.objects.all()}
+    fields = ["status", "version", "sdr_id", "manager_id", "partner_id", "routed_to_id"]
+    fields += ["end_reason", "status_changed_at", *REACHED]
+    leads = list(Lead.objects.order_by("id"))
+    for lead in leads:
+        events = events_by_lead([lead])[lead.pk]
+        twin = create_lead(NewLead(email=lead.email, received_at=lead.received_at))
+        for e in events[1:]:
+            data = e.data
+            options = MoveOptions(
+                manager=users.get(data.get("manager") or 0)
+                if e.to_status == Status.ASSIGNED
+                else None,
+                partner=partners.get(data.get("partner") or 0),
+                department=departments.get(data.get("routed_to") or 0),
+            )
+            assert e.actor_id is not None
+            twin = move_lead(
+                users[e.actor_id],
+                twin.pk,
+                e.to_status,
+                version=twin.version,
+                reason=e.reason,
+                options=options,
+                now=e.at,
+            )
+            mine = twin.events.order_by("-id").first()
+            assert mine is not None and mine.data == e.data, (lead.pk, e.to_status)
+        for name in fields:
+            assert getattr(twin, name) == getattr(lead, name), (lead.pk, name)
+
+
+def test_the_funnel_and_the_data_look_like_an_agency() -> None:
+    summary = load(3000)
+    n = summary["leads"]
+    share = {stage: count / n for stage, count in summary["stages"].items()}
+    assert 0.55 <= share["mql"] <= 0.70, share
+    assert 0.28 <= share["sql"] <= 0.43, share
+    assert 0.18 <= share["sal"] <= 0.32, share
+    assert 0.10 <= share["proposal"] <= 0.21, share
+    assert 0.05 <= share["deal"] <= 0.12, share
+    for stage, column in zip(STAGE_ORDER, REACHED, strict=True):
+        assert (
+            Lead.objects.filter(**{f"{column}__isnull": False}).count() == summary["stages"][stage]
+        )
+
+    statuses = Counter(Lead.objects.values_list("status", flat=True))
+    for end in ENDS:
+        assert statuses[end] > 0, end
+    assert Lead.objects.filter(status=Status.REFERRED, partner__isnull=True).count() == 0
+    assert Lead.objects.filter(status=Status.ROUTED, routed_to__isnull=True).count() == 0
+    kinds = set(Lead.objects.filter(status=Status.ROUTED).values_list("routed_to__kind", flat=True))
+    assert kinds == {"group_company", "other"}
+    for status in (Status.DISQUALIFIED, Status.LOST):
+        assert not Lead.objects.filter(status=status, end_reason="").exists()
+    reasons = set(
+        Lead.objects.filter(status=Status.DISQUALIFIED).values_list("end_reason", flat=True)
+    )
+    assert {"Спам", "Не наша услуга", "Маленький бюджет", "Не дозвонились"} <= reasons
+    moves = LeadEvent.objects.filter(kind="status")
+    assert moves.filter(from_status=Status.LOST).exists()  # reopened lost leads
+    assert moves.filter(to_status=Status.SDR_PROCESSING).exclude(from_status=Status.NEW).exists()
+
+    # Some people write twice: ~3%, each pointing at an earlier lead with the same e-mail.
+    duplicates = list(
+        Lead.objects.filter(duplicate_of__isnull=False).select_related("duplicate_of")
+    )
+    assert 0.015 * n <= len(duplicates) <= 0.05 * n
+    for lead in duplicates:
+        assert lead.duplicate_of is not None
+        assert lead.duplicate_of.pk < lead.pk and lead.duplicate_of.email == lead.email
+        assert lead.contact_id == lead.duplicate_of.contact_id
+
+    # Requests of the last two days are mostly still being worked.
+    recent = Lead.objects.filter(received_at__gte=NOW - timedelta(days=2))
+    assert recent.count() > 0
+    assert recent.filter(status__in=OPEN).count() >= 0.5 * recent.count()
+    assert recent.filter(reached_sal_at__isnull=False).count() == 0
+
+    # 12 months of ~n/12 requests, none in the future.
+    months = Counter((r.year, r.month) for r in Lead.objects.values_list("received_at", flat=True))
+    assert max(Lead.objects.values_list("received_at", flat=True)) <= NOW
+    assert min(Lead.objects.values_list("received_at", flat=True)) >= NOW - timedelta(days=366)
+    full = [count for (y, m), count in months.items() if (y, m) not in {(2025, 6), (2026, 6)}]
+    assert len(full) == 11 and all(0.5 * n / 12 <= c <= 1.6 * n / 12 for c in full), months
+
+    # The 30-minute rule mostly holds for requests that arrive in working hours.
+    firsts = LeadEvent.objects.filter(kind="status", from_status=Status.NEW).select_related("lead")
+    in_hours = [e for e in firsts if 9 <= (e.lead.received_at + timedelta(hours=3)).hour < 18]
+    fast = [e for e in in_hours if e.at - e.lead.received_at <= timedelta(minutes=30)]
+    assert len(fast) >= 0.6 * len(in_hours)
+
+    rows = Lead.objects.values_list("email", "phone", "name", "attribution", "contact_id")
+    cyrillic = 0
+    for email, phone, name, attribution, contact_id in rows:
+        assert email == email.lower() and "@" in email
+        assert phone == "" or re.fullmatch(r"\+\d{11,12}", phone), phone
+        assert all(v for v in attribution.values()), attribution
+        assert contact_id is not None
+        cyrillic += bool(re.search("[а-яА-Я]", name))
+    assert 0.75 * n <= cyrillic <= 0.95 * n
+    clicks = Counter(k for a in Lead.objects.values_list("attribution", flat=True) for k in a)
+    assert (
+        clicks["utm_source"] > 0.4 * n and clicks["yclid"] and clicks["gclid"] and clicks["fbclid"]
+    )
