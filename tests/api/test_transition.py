@@ -80,6 +80,17 @@ def test_a_stale_version_is_409(cast: Cast, api_client: ClientFor, make_lead: Ma
     assert error["current_version"] == 2
 
 
+def test_a_manager_beaten_to_a_queued_lead_gets_409_without_its_new_state(
+    cast: Cast, api_client: ClientFor, make_lead: MakeLead
+) -> None:
+    seen = walk(make_lead(), cast["sdr"], *TO_SALES)
+    walk(seen, cast["sales"], "assigned")
+    body = {"to": "assigned", "version": seen.version}
+    error = refused(api_client(cast["sales2"]), seen, body, 409, "version_conflict")
+    assert "status" not in error
+    assert "current_version" not in error
+
+
 def test_the_same_request_twice_is_200_then_409(
     cast: Cast, api_client: ClientFor, make_lead: MakeLead
 ) -> None:

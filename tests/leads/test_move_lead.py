@@ -109,6 +109,16 @@ def test_a_stale_version_is_a_conflict(cast: Cast, make_lead: MakeLead) -> None:
     assert error.details["status"] == "sdr_processing"
 
 
+def test_a_manager_beaten_to_a_queued_lead_learns_it_changed_but_not_its_new_state(
+    cast: Cast, make_lead: MakeLead
+) -> None:
+    seen = in_queue(make_lead, cast)  # as sales2 read it, before sales claimed it
+    walk(seen, cast["sales"], "assigned")
+    error = refused(VersionConflict, cast["sales2"], seen, "assigned")
+    assert "status" not in error.details
+    assert "current_version" not in error.details
+
+
 def test_a_version_from_the_future_is_a_conflict(cast: Cast, make_lead: MakeLead) -> None:
     lead = make_lead()
     refused(VersionConflict, cast["admin"], lead, "sdr_processing", version=lead.version + 1)
