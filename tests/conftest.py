@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.db import connections
 from django.test import Client
 
 from leadrelay.accounts.models import ApiToken, Department, User
@@ -15,6 +16,36 @@ from leadrelay.leads.models import Lead
 from leadrelay.leads.transitions import NewLead, create_lead
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # The cast has eight users; the default PBKDF2 hasher makes each test seconds slower.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release_live_server_connections(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[None]:
+    """Let the PostgreSQL test database be dropped after the live server has stopped.
+
+    A live-server request thread can end while holding a connection checked out of the
+    psycopg pool; nothing returns it, so DROP DATABASE would find the database in use.
+    """
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor != "postgresql":
+                continue
+            connection.close()
+            connection.close_pool()  # type: ignore[attr-defined]
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [connection.settings_dict["NAME"]],
+                )
 
 
 @pytest.fixture

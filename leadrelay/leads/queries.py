@@ -13,8 +13,8 @@ from leadrelay.leads.statuses import Status
 SDR_INCOMING = (Status.NEW, Status.SDR_PROCESSING)
 
 
-def _department_members(user: User) -> QuerySet[User, int]:
-    return User.objects.filter(department=user.department).values_list("id", flat=True)
+def _department_members(department_id: int) -> QuerySet[User, int]:
+    return User.objects.filter(department_id=department_id).values_list("id", flat=True)
 
 
 def scope(user: User) -> Q:
@@ -36,12 +36,12 @@ def scope(user: User) -> Q:
     if role == Role.HEAD_MARKETING:
         if user.department_id is None:
             return Q()
-        return Q(sdr_id__in=_department_members(user)) | Q(sdr__isnull=True)
+        return Q(sdr_id__in=_department_members(user.department_id)) | Q(sdr__isnull=True)
     if role == Role.HEAD_SALES:
         queue = Q(manager__isnull=True, status=Status.AWAITING_ASSIGNMENT)
         if user.department_id is None:
             return Q(manager__isnull=False) | queue
-        return Q(manager_id__in=_department_members(user)) | queue
+        return Q(manager_id__in=_department_members(user.department_id)) | queue
     if role == Role.PARTNER_MANAGER:
         return Q(status=Status.REFERRED) | Q(partner__isnull=False)
     return Q(pk__in=[])

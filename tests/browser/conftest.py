@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connections
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse
 # its (synchronous) ORM calls from the test body.
@@ -18,39 +17,13 @@ CHROMIUM = Path(os.environ.get("LEADRELAY_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def release_live_server_connections(
-    django_db_setup: None, django_db_blocker: Any
-) -> Iterator[None]:
-    """Let the PostgreSQL test database be dropped after the live server has stopped.
-
-    A live-server request thread can end while holding a connection checked out of the
-    psycopg pool; nothing returns it, so DROP DATABASE would find the database in use.
-    """
-    yield
-    with django_db_blocker.unblock():
-        for connection in connections.all():
-            if connection.vendor != "postgresql":
-                continue
-            connection.close()
-            connection.close_pool()  # type: ignore[attr-defined]
-            with connection._nodb_cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = %s AND pid <> pg_backend_pid()",
-                    [connection.settings_dict["NAME"]],
-                )
-
-
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip(f"no chromium at {CHROMIUM}")
+        pytest.fail(
+            f"no chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+            "or point LEADRELAY_CHROMIUM at a Chromium binary"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
