@@ -257,3 +257,33 @@ def test_the_funnel_and_the_data_look_like_an_agency() -> None:
     assert (
         clicks["utm_source"] > 0.4 * n and clicks["yclid"] and clicks["gclid"] and clicks["fbclid"]
     )
+
+
+def schema() -> list[tuple[Any, ...]]:
+    from django.db import connection
+
+    tables = [m._meta.db_table for m in (Lead, LeadEvent, Contact)] + ["catalog_company"]
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master "
+                f"WHERE tbl_name IN ({', '.join(['%s'] * len(tables))}) ORDER BY name, type",
+                tables,
+            )
+        else:
+            cur.execute(
+                "SELECT 'index', indexname, tablename, indexdef FROM pg_indexes "
+                "WHERE tablename = ANY(%s) UNION ALL "
+                "SELECT 'constraint', conname, conrelid::regclass::text, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE conrelid::regclass::text = ANY(%s) ORDER BY 2, 1",
+                [tables, tables],
+            )
+        return list(cur.fetchall())
+
+
+def test_a_large_load_leaves_the_schema_as_it_was() -> None:
+    """Large loads drop secondary indexes (and PostgreSQL foreign keys) and rebuild them."""
+    before = schema()
+    assert any(row[0] == "index" and row[1] == "lead_email" for row in before)
+    load(1500)
+    assert schema() == before
