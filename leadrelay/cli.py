@@ -1,4 +1,4 @@
-"""The ``leadrelay`` command: serve, worker, demo, user, token, import, manage.
+"""The ``leadrelay`` command: serve, worker, demo, user, token, source, import, manage.
 
 A command that prints data takes ``--json`` and then prints one JSON document on stdout;
 progress and logs go to stderr. Bad input exits non-zero with one line on stderr.
@@ -251,6 +251,25 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_source_create(args: argparse.Namespace) -> int:
+    _setup()
+    from leadrelay.intake.sources import SourceError, create_source, load_mapping, source_dict
+
+    _migrate()
+    try:
+        mapping = load_mapping(args.mapping) if args.mapping else None
+        source = create_source(args.kind, args.name, secret=args.secret, mapping=mapping)
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    data = source_dict(source)
+    text = (
+        f"Created source #{source.pk} ({source.kind}) {source.name!r}.\n"
+        f"URL to give the vendor: {data['url']}\nSecret: {data['secret']}"
+    )
+    _print(data, args.json, text)
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadrelay.settings")
     from django.core.management import execute_from_command_line
@@ -311,6 +330,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", help="what the token is for")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_token_create)
+
+    source = sub.add_parser("source", help="manage intake sources").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = source.add_parser("create", help="create an intake source and print its URL")
+    p.add_argument(
+        "--kind",
+        required=True,
+        help="api, form, tilda, google_ads, meta, typeform, tally, jotform, calendly, yandex_forms",
+    )
+    p.add_argument("--name", required=True, help="what the source is, e.g. 'Site: SEO landing'")
+    p.add_argument("--secret", help="the vendor's signing secret or token (default: generated)")
+    p.add_argument("--mapping", help="JSON file: vendor field name -> lead field")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_source_create)
 
     p = sub.add_parser("import", help="import leads from a CSV/XLSX export of another CRM")
     p.add_argument("file", help="the CSV or XLSX file")
