@@ -1338,12 +1338,17 @@ class _Writer:
             if phones:
                 match |= Q(phone__in=phones)
             earliest = min(r.received_at for r in chunk) - window
+            # duplicate_of is checked here, not in SQL: SQLite would pick its index (nearly
+            # every lead has none) over the e-mail and phone ones and scan the whole table.
+            # Sorted here too: ORDER BY received_at makes SQLite walk that index instead.
             found = (
-                Lead.objects.filter(match, duplicate_of__isnull=True, received_at__gte=earliest)
-                .only("id", "email", "phone", "received_at")
-                .order_by("received_at", "id")
+                Lead.objects.filter(match, received_at__gte=earliest)
+                .only("id", "email", "phone", "received_at", "duplicate_of_id")
+                .order_by()
             )
-            for lead in found:
+            for lead in sorted(found, key=lambda lead: (lead.received_at, lead.pk)):
+                if lead.duplicate_of_id is not None:
+                    continue
                 entry = (lead.received_at, lead.pk, lead)
                 if lead.email in emails:
                     by_email.setdefault(lead.email, []).append(entry)
