@@ -78,7 +78,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             summary = load_demo(leads=args.demo_leads, seed=1, progress=True)
             for line in summary.get("passwords", []):
                 print(line, flush=True)
-    connections.close_all()  # nothing may be inherited by the forked web workers
+    # Nothing may be inherited by the forked web workers: a pooled PostgreSQL connection
+    # opened here would be shared by every worker process after the fork.
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+        if hasattr(conn, "close_pool"):
+            conn.close_pool()
     return server.run(host=args.host, port=args.port, with_worker=not args.no_worker)
 
 
