@@ -5,7 +5,7 @@ directory and on PostgreSQL in a fresh database, each next to a baseline measure
 same run: plain ``csv`` parsing plus one ``executemany`` of the same rows into a plain
 table on the same database. The goal is under 20 seconds for 100,000 rows.
 
-    .venv/bin/python bench/import_csv.py [--rows 100000] [--no-postgres] [--profile]
+    .venv/bin/python bench/import_csv.py [--rows 100000] [--no-postgres] [--breakdown] [--profile]
 
 PostgreSQL: ``createdb``/``dropdb -h 127.0.0.1 -U postgres`` make and remove a database
 named ``leadrelay_bench_<pid>`` (override the server with ``BENCH_PG_HOST``/``_USER``).
@@ -26,6 +26,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 HEADERS = [
     "Record ID",
@@ -166,6 +167,63 @@ def baseline_postgres(path: Path, url: str) -> float:
     return time.perf_counter() - began
 
 
+def inprocess(path: str) -> None:
+    """Import ``path`` in this process and print where the time went, as JSON."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadrelay.settings")
+    django.setup()
+    from django.db import connection
+
+    from leadrelay.intake import importers
+
+    spent = {"create_leads_bulk": 0.0, "duplicate_lookups": 0.0}
+    inner = importers.create_leads_bulk
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent["create_leads_bulk"] += time.perf_counter() - began
+
+    def lookups(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if sql.startswith("SELECT") and "leads_lead" in sql:
+                spent["duplicate_lookups"] += time.perf_counter() - began
+
+    importers.create_leads_bulk = timed  # a stopwatch around the real function
+    began = time.perf_counter()
+    table = importers.read_table(path)
+    spent["read_file"] = time.perf_counter() - began
+    mapping = importers.plan_mapping(table.headers)
+    stages: dict[str, float] = {}
+
+    def progress(stage: str, n: int, total: int) -> None:
+        stages[stage] = time.perf_counter()
+
+    with connection.execute_wrapper(lookups):
+        importers.import_rows(table, mapping, progress=progress)
+    spent["total"] = time.perf_counter() - began
+    spent["prepare_rows"] = stages["read"] - began - spent["read_file"]
+    print(json.dumps(spent))
+
+
+def breakdown(label: str, path: Path, env: dict[str, str]) -> None:
+    _, out = run([sys.executable, __file__, "--inprocess", str(path)], env)
+    spent = json.loads(out)
+    rest = spent["total"] - spent["create_leads_bulk"]
+    print(
+        f"  in-process {label}: {spent['total']:.1f} s = create_leads_bulk "
+        f"{spent['create_leads_bulk']:.1f} s ({spent['create_leads_bulk'] / spent['total']:.0%})"
+        f" + the importer {rest:.1f} s (reading the file {spent['read_file']:.1f} s, "
+        f"rows {spent['prepare_rows']:.1f} s, duplicate lookups {spent['duplicate_lookups']:.1f} s)"
+    )
+
+
 def report(label: str, seconds: float, rows: int) -> None:
     print(f"{label:<44} {seconds:7.2f} s  {rows / seconds:9.0f} rows/s", flush=True)
 
@@ -177,7 +235,14 @@ def main() -> int:
     parser.add_argument(
         "--profile", action="store_true", help="run the SQLite import under cProfile"
     )
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also time the parts of an in-process import"
+    )
+    parser.add_argument("--inprocess", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.inprocess:
+        inprocess(args.inprocess)
+        return 0
 
     leadrelay = str(Path(sys.executable).with_name("leadrelay"))
     work = Path(tempfile.mkdtemp(prefix="leadrelay-bench-"))
@@ -188,6 +253,8 @@ def main() -> int:
         size = csv_path.stat().st_size / 1e6
         print(f"generated {args.rows} rows, {size:.1f} MB in {time.perf_counter() - began:.1f} s")
 
+        # The machine may be shared: the load says how far to trust absolute figures.
+        print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
         base_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         # SQLite, fresh data directory
         env = {**base_env, "LEADRELAY_DATA_DIR": str(work / "data")}
@@ -223,6 +290,10 @@ def main() -> int:
             baseline_sqlite(csv_path, work / "b.db"),
             args.rows,
         )
+        if args.breakdown:
+            env = {**base_env, "LEADRELAY_DATA_DIR": str(work / "data-breakdown")}
+            run([leadrelay, "manage", "migrate", "-v", "0"], env)
+            breakdown("SQLite", csv_path, env)
 
         if not args.no_postgres:
             host = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
@@ -246,10 +317,20 @@ def main() -> int:
                     baseline_postgres(csv_path, url),
                     args.rows,
                 )
+                if args.breakdown:
+                    subprocess.run(["createdb", "-h", host, "-U", user, name + "_b"], check=True)
+                    env = {**env, "DATABASE_URL": f"{url}_b"}
+                    run([leadrelay, "manage", "migrate", "-v", "0"], env)
+                    breakdown("PostgreSQL", csv_path, env)
             finally:
-                subprocess.run(["dropdb", "-h", host, "-U", user, "--force", name], check=False)
+                for db in (name, name + "_b"):
+                    subprocess.run(
+                        ["dropdb", "-h", host, "-U", user, "--force", "--if-exists", db],
+                        check=False,
+                    )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     return 0
 
 
