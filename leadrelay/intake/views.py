@@ -16,6 +16,9 @@ from leadrelay.intake.vendors import VENDORS
 from leadrelay.intake.vendors.base import RawDelivery
 
 
+PUBLIC_KINDS = frozenset({"form"})
+
+
 def _json(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
     return JsonResponse({"code": code, "message": message, **extra}, status=status)
 
@@ -50,7 +53,11 @@ def intake(request: HttpRequest, key: str) -> HttpResponse:
     if source is None or not source.active or source.kind not in VENDORS:
         return _json(404, "unknown_source", "No active intake source at this address.")
     ip = client_ip(request)
-    if not allow(f"intake:{ip}", settings.LEADRELAY_INTAKE_RATE_PER_MINUTE):
+    # Only the public form is open to anyone with a browser; every other kind proves
+    # itself with a signature or token, and a per-IP counter row would serialise a
+    # vendor's bursts (they come from a few addresses) for nothing.
+    public = source.kind in PUBLIC_KINDS
+    if public and not allow(f"intake:{ip}", settings.LEADRELAY_INTAKE_RATE_PER_MINUTE):
         return _json(429, "rate_limited", "Too many submissions from this address; retry later.")
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > settings.LEADRELAY_INTAKE_MAX_BYTES:

@@ -165,3 +165,13 @@ def test_calls_over_the_per_ip_rate_limit_are_429_and_store_nothing(settings: ob
     ]
     assert codes == [200, 200, 200, 429, 429]
     assert Lead.objects.count() == 3
+
+
+def test_signed_vendor_deliveries_are_not_held_to_the_per_ip_limit(
+    typeform: Source, settings: object
+) -> None:
+    settings.LEADRELAY_INTAKE_RATE_PER_MINUTE = 1  # type: ignore[attr-defined]
+    for token in ("a", "b", "c"):
+        body = _typeform_body(token)
+        assert _post(typeform, body, _sign("s3cret", body))[0] == 200
+    assert Lead.objects.count() == 3
