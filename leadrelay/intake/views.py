@@ -15,7 +15,6 @@ from leadrelay.intake.receive import receive
 from leadrelay.intake.vendors import VENDORS
 from leadrelay.intake.vendors.base import RawDelivery
 
-
 PUBLIC_KINDS = frozenset({"form"})
 
 
