@@ -18,7 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.conf import global_settings
+from django.contrib.auth.hashers import check_password
 from django.test import Client
+from pytest_django.fixtures import Settings
 
 from leadrelay import cli
 
@@ -115,9 +118,11 @@ def test_an_unknown_role_is_one_line_on_stderr(run: Run) -> None:
     assert "sdr" in line  # names the roles to choose from
 
 
-def test_a_user_created_on_a_new_data_directory_can_log_in(tmp_path: Path) -> None:
-    from django.contrib.auth.hashers import check_password
-
+def test_a_user_created_on_a_new_data_directory_can_log_in(
+    tmp_path: Path, settings: Settings
+) -> None:
+    # The child hashed with the product's hashers, not the tests' fast one.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     data_dir = tmp_path / "new"
     run = runner(data_dir)
     result = run("user", "create", "bob", "--role", "sdr", "--password-stdin", stdin=PASSWORD)
