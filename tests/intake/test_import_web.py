@@ -180,3 +180,18 @@ def test_an_unusable_file_is_refused_with_a_message(
     assert response.status_code == 400
     assert 'class="alert alert-error"' in response.text
     assert not (tmp_path / "imports").exists() or not list((tmp_path / "imports").iterdir())
+
+
+def test_choosing_another_preset_on_the_preview(cast: dict[str, User]) -> None:
+    client = client_for(cast["sdr"])
+    preview = client.get(upload(client, bitrix_like_csv(2))["Location"])
+    again = client.post(
+        reverse("intake:import_preview"),
+        {"t": token_of(preview.text), "preset": "amocrm", **columns(preview.text)},
+    )
+    assert again.status_code == 200
+    assert '<option value="amocrm" selected>' in again.text
+    client.post(reverse("intake:import_run"), {"t": token_of(again.text), **columns(again.text)})
+    lead = Lead.objects.get(email="client1@example.ru")
+    assert lead.source is not None
+    assert lead.source.name == "Import: amocrm"
