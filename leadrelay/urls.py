@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("in/<str:key>/", intake, name="intake"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("intake/", include("leadrelay.intake.urls")),
     path("", include("leadrelay.web.urls")),
 ]
