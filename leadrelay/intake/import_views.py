@@ -186,7 +186,11 @@ def _preview_context(
         "choices": _field_choices(),
         "rows": rows,
         "presets": [(n, importers.PRESET_LABELS[n]) for n in importers.PRESET_NAMES],
-        "preset_label": importers.PRESET_LABELS.get(mapping.preset, mapping.preset),
+        "preset_label": (
+            _("common column names (no particular CRM)")
+            if mapping.preset == "generic"
+            else importers.PRESET_LABELS.get(mapping.preset, mapping.preset)
+        ),
         "delimiter_label": {",": ",", ";": ";", "\t": "Tab"}.get(table.delimiter or "", ""),
         "nav": "import",
     }
