@@ -1640,8 +1640,16 @@ def load_demo(
     offset = ZoneInfo(settings.TIME_ZONE).utcoffset(moment.replace(tzinfo=None))
     calendar = _Calendar(int(moment.timestamp()), int(offset.total_seconds()) if offset else 0)
     rng = random.Random(seed)
+    phases: dict[str, float] = {}  # where the time went, for benchmarks
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        phases[name] = round(now - since, 3)
+        return now
+
     with transaction.atomic():
         cast, passwords = _ensure_agency()
+        mark = lap("agency", started)
         writer = _Writer()
         try:
             ids = writer.start(leads)
@@ -1654,19 +1662,24 @@ def load_demo(
                 events += len(batch.events)
                 if progress:
                     _progress_line(done, leads, events, time.perf_counter() - started)
+            mark = lap("rows", mark)
             if progress and writer.rebuilding:
                 sys.stderr.write("building indexes… ")
                 sys.stderr.flush()
             # On an error the transaction rolls back the rows and any dropped indexes.
             writer.finish()
+            mark = lap("indexes", mark)
             writer.analyze()
+            mark = lap("analyze", mark)
         finally:
             writer.restore()
+    lap("commit", mark)
     if progress:
         sys.stderr.write("\n")
     return {
         **producer.stats,
         "seed": seed,
         "seconds": round(time.perf_counter() - started, 3),
+        "phases": phases,
         "passwords": passwords,
     }
