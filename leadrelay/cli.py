@@ -23,7 +23,11 @@ def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadrelay.settings")
     import django
 
-    django.setup()
+    try:
+        django.setup()
+    except OSError as exc:  # the data directory is a file, or not writable
+        where = exc.filename or os.environ.get("LEADRELAY_DATA_DIR", "the data directory")
+        raise UsageError(f"data directory {where}: {exc.strerror or exc}") from None
 
 
 def _print(data: Any, as_json: bool, text: str) -> None:
@@ -167,6 +171,8 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     _setup()
     from leadrelay.accounts.models import ApiToken, User
 
+    _migrate()
+
     user = User.objects.filter(username=args.name, is_active=True).first()
     if user is None:
         raise UsageError(f"no active user named {args.name!r}")
@@ -277,6 +283,7 @@ def cmd_source_create(args: argparse.Namespace) -> int:
 
 def cmd_manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadrelay.settings")
+    _setup()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["leadrelay manage", *args.rest])
@@ -284,7 +291,7 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="leadrelay",
         description="Leadrelay: every inbound request answered, qualified, routed, followed.",
     )
@@ -375,10 +382,27 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line on stderr, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see {self.prog} --help)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["manage"]:
+        # Everything after "manage" is Django's, --help included.
+        if argv[1:] in ([], ["--help"], ["-h"]):
+            print("usage: leadrelay manage COMMAND [options]  (Django's management commands)")
+            argv = ["manage", "help"]
+        return _run(cmd_manage, argparse.Namespace(rest=argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
+    return _run(args.func, args)
+
+
+def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         return func(args)
     except UsageError as exc:

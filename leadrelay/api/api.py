@@ -100,6 +100,10 @@ class LeadFilters(Schema):
     limit: int = Field(settings.LEADRELAY_PAGE_SIZE, ge=1, le=200)
 
 
+class InvalidCursor(MissingField):
+    code = "invalid_cursor"
+
+
 def encode_cursor(lead_id: int) -> str:
     return base64.urlsafe_b64encode(str(lead_id).encode()).decode().rstrip("=")
 
@@ -109,7 +113,7 @@ def decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         return int(raw)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise MissingField("The cursor is not valid.", field="cursor") from None
+        raise InvalidCursor("The cursor is not valid.", field="cursor") from None
 
 
 def filter_leads(user: User, f: LeadFilters) -> Any:

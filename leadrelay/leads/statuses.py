@@ -102,7 +102,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Status.NEW, Status.DISQUALIFIED, _SDR_SIDE, reason=True),
     _t(Status.SDR_PROCESSING, Status.AWAITING_ASSIGNMENT, _SDR_SIDE),
     _t(Status.SDR_PROCESSING, Status.DISQUALIFIED, _SDR_SIDE, reason=True),
-    _t(Status.SDR_PROCESSING, Status.REFERRED, _SDR_SIDE | {Role.PARTNER_MANAGER}),
+    _t(Status.SDR_PROCESSING, Status.REFERRED, _SDR_SIDE),
     _t(Status.SDR_PROCESSING, Status.ROUTED, _SDR_SIDE),
     _t(Status.SDR_PROCESSING, Status.NEW, _SDR_SIDE, backward=True),
     # Sales takes the MQL, or sends it back to the SDR.

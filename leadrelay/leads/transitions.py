@@ -241,7 +241,15 @@ def _apply(
         # Whichever SDR first acts on an unowned request owns it from then on.
         changes["sdr"] = actor
     if target == Status.ASSIGNED:
-        manager = options.manager or (actor if actor.role == Role.SALES else None)
+        manager: User | None
+        if actor.role == Role.SALES:
+            # A manager takes a lead for themselves; handing work to a colleague is the
+            # head's call.
+            if options.manager is not None and options.manager.pk != actor.pk:
+                raise Forbidden(_("Only a head of sales may assign a lead to someone else."))
+            manager = actor
+        else:
+            manager = options.manager
         if manager is None:
             raise MissingField(_("Choose the sales manager to assign."), field="manager")
         if manager.role != Role.SALES or not manager.is_active:
@@ -251,8 +259,12 @@ def _apply(
         changes["manager"] = None
     if target == Status.REFERRED:
         changes["partner"] = options.partner
+    elif lead.partner_id is not None:
+        changes["partner"] = None  # a reopened referral is no longer the partner's
     if target == Status.ROUTED:
         changes["routed_to"] = options.department
+    elif lead.routed_to_id is not None:
+        changes["routed_to"] = None
     reached = {s: lead.reached_at(s) for s in STAGE_ORDER if lead.reached_at(s) is not None}
     before = set(reached)
     reach(reached, target, now)

@@ -173,13 +173,12 @@ def test_the_head_of_marketing_cannot_move_a_lead_in_sales_work(
     refused(Forbidden, cast["head_marketing"], lead, "discussion")
 
 
-def test_a_partner_manager_cannot_requalify_a_reopened_referral(
-    cast: Cast, make_lead: MakeLead
-) -> None:
+def test_a_reopened_referral_leaves_the_partner_side(cast: Cast, make_lead: MakeLead) -> None:
     partner = Partner.objects.create(name="Partner LLC")
     lead = walk(make_lead(), cast["sdr"], "sdr_processing", "referred", partner=partner)
     lead = walk(lead, cast["partner"], "sdr_processing", reason="the partner declined")
-    refused(Forbidden, cast["partner"], lead, "awaiting_assignment")
+    assert lead.partner is None
+    refused(LeadNotFound, cast["partner"], lead, "awaiting_assignment")
 
 
 @pytest.mark.parametrize("reason", ["", "   \n\t"])
