@@ -11,8 +11,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from leadrelay.catalog.models import Source
-from leadrelay.intake.vendors._common import ATTRIBUTION_KEYS, LEAD_FIELDS
 from leadrelay.intake.vendors import VENDORS
+from leadrelay.intake.vendors._common import ATTRIBUTION_KEYS, LEAD_FIELDS
 
 MAPPING_TARGETS = frozenset({*LEAD_FIELDS, *ATTRIBUTION_KEYS})
 
