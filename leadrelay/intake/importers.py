@@ -25,6 +25,7 @@ import bisect
 import codecs
 import contextlib
 import csv
+import gc
 import io
 import os
 import re
@@ -553,10 +554,11 @@ def read_table(source: bytes | str | os.PathLike[str], filename: str | None = No
         raise ImportFileError(
             _("Old Excel files (.xls) cannot be read: save the file as XLSX or CSV.")
         )
-    if data.startswith(_XLSX_MAGIC) or suffix in (".xlsx", ".xlsm"):
-        table = _read_xlsx(data)
-    else:
-        table = _read_csv(data)
+    with _no_cyclic_gc():
+        if data.startswith(_XLSX_MAGIC) or suffix in (".xlsx", ".xlsm"):
+            table = _read_xlsx(data)
+        else:
+            table = _read_csv(data)
     table = replace(table, filename=name)
     if not table.headers:
         raise ImportFileError(_("The file is empty."))
@@ -1247,7 +1249,46 @@ def import_rows(
     of rows is its own transaction and rejected rows are reported and skipped.
     """
     check_mapping(mapping)
-    now = now or timezone.now()
+    with _no_cyclic_gc():
+        return _import_rows(
+            table,
+            mapping,
+            dry_run=dry_run,
+            atomic=atomic,
+            source=source,
+            actor=actor,
+            progress=progress,
+            now=now or timezone.now(),
+            chunk_size=chunk_size,
+        )
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cycle collector: an import allocates a few objects per cell, and the
+    collector would rescan every one of them again and again (a fifth of the time of a
+    100,000-row import). Reference counting still frees everything as it goes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import_rows(
+    table: Table,
+    mapping: Mapping,
+    *,
+    dry_run: bool,
+    atomic: bool,
+    source: Source | None,
+    actor: User | None,
+    progress: Progress | None,
+    now: datetime,
+    chunk_size: int,
+) -> Summary:
     summary = Summary(mapping=mapping, rows=len(table.rows), dry_run=dry_run, atomic=atomic)
 
     def tick(stage: str, n: int, total: int) -> None:
