@@ -203,6 +203,7 @@ def bench_engine(engine: str, leads: int, admin_url: str) -> list[dict[str, Any]
             "s": wall,
             "leads": summary["leads"],
             "inside": summary["seconds"],
+            "phases": summary.get("phases", {}),
             "ratio": wall / baseline,
             "ratio_all": wall / baseline_all,
         }
@@ -243,7 +244,8 @@ def main() -> int:
     )
     for r in results:
         if "inside" in r:
-            print(f"{r['engine']}: load_demo() reported {r['inside']:.1f} s of the wall time")
+            phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["phases"].items())
+            print(f"{r['engine']}: load_demo() took {r['inside']:.1f} s of it: {phases}")
     return 0
 
 
