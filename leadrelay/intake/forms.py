@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 from django.core.validators import URLValidator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from leadrelay.catalog.models import Service, Source
@@ -25,7 +25,8 @@ from leadrelay.intake.vendors.form import DEFAULT_HONEYPOT, DEFAULT_MIN_FILL_SEC
 from leadrelay.intake.vendors.meta import DEFAULT_GRAPH_BASE_URL
 
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
-MAPPING_PLACEHOLDER = '{"Ваш телефон": "phone", "Название компании": "company"}'
+# Translators: an example of a source's mapping; translate the form's field names only.
+MAPPING_PLACEHOLDER = _('{"Your phone": "phone", "Company name": "company"}')
 
 
 def kind_choices() -> list[tuple[str, str]]:
@@ -87,9 +88,9 @@ def mapping_text(mapping: dict[str, str] | None) -> str:
 class SourceForm(forms.Form):
     """A new intake source: its kind, name, mapping and the settings its vendor needs."""
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=kind_choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=kind_choices, initial="form")
     name = forms.CharField(
-        label=_("Name"),
+        label=pgettext_lazy("source", "Name"),
         max_length=200,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. Website: contact form")}),
     )

@@ -66,7 +66,7 @@ STATUS_ORDER = (Delivery.Status.FAILED, Delivery.Status.PENDING, Delivery.Status
 BODY_SHOWN = 64 * 1024
 
 FIELD_LABELS: dict[str, Promise] = {
-    "name": gettext_lazy("Name"),
+    "name": gettext_lazy("Full name"),
     "first_name": gettext_lazy("First name"),
     "last_name": gettext_lazy("Last name"),
     "email": gettext_lazy("E-mail"),

@@ -18,7 +18,6 @@ from leadrelay.catalog.models import Source
 from leadrelay.intake.models import Delivery
 from leadrelay.intake.sources import create_source
 from leadrelay.intake.tasks import process_due_deliveries
-from leadrelay.leads.models import Lead
 from tests.conftest import T0
 
 pytestmark = pytest.mark.django_db
