@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -61,9 +62,9 @@ def typeform() -> Source:
     return Source.objects.create(kind="typeform", name="Typeform brief", secret="s3cret")
 
 
-def _post(source: Source, body: bytes, signature: str | None) -> tuple[int, dict[str, object]]:
-    headers = {"HTTP_TYPEFORM_SIGNATURE": signature} if signature else {}
-    r = Client().post(f"/in/{source.key}/", body, content_type="application/json", **headers)
+def _post(source: Source, body: bytes, signature: str | None) -> tuple[int, dict[str, Any]]:
+    headers = {"Typeform-Signature": signature} if signature else {}
+    r = Client().post(f"/in/{source.key}/", body, content_type="application/json", headers=headers)
     return r.status_code, r.json()
 
 
