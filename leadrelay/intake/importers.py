@@ -898,7 +898,10 @@ def parse_received_at(raw: str, tz: tzinfo | None = None) -> datetime | None:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text[-1:] == "Z" else text)
     except ValueError:
         if _NUMBER.fullmatch(text):
-            parsed = _from_number(float(text))
+            try:
+                parsed = _from_number(float(text))
+            except (OverflowError, OSError, ValueError):
+                parsed = None
         else:
             for fmt in _DATE_FORMATS:
                 try:

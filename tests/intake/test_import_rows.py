@@ -378,3 +378,61 @@ def test_the_fast_path_agrees_with_normalize_contact(email: str, phone: str) -> 
 def test_the_fast_path_on_edge_cases(email: str, phone: str) -> None:
     contact = Contact(email=email, phone=phone)
     assert clean_contact(contact) == normalize_contact(contact)
+
+
+# Whatever the file holds, the outcome is an import report or ImportFileError, never a crash.
+
+_cells = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list(',;"\n\r\t\x00 @+-.()ёЁ\u2028\ufeff')),
+        st.characters(codec="utf-8", exclude_categories=("Cs",)),
+    ),
+    max_size=40,
+)
+_KNOWN_HEADERS = [
+    "Email",
+    "Телефон",
+    "Имя",
+    "Фамилия",
+    "Дата создания",
+    "Company",
+    "Website",
+    "Услуга",
+    "utm_source",
+    "gclid",
+    "Record ID",
+    "Сообщение",
+    "Name",
+]
+_headers = st.lists(
+    st.one_of(
+        st.sampled_from(_KNOWN_HEADERS),
+        _cells,
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=80, deadline=None)
+@given(
+    headers=_headers,
+    rows=st.lists(st.lists(_cells, max_size=7), max_size=6),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1251"]),
+)
+def test_any_file_gives_a_report_or_a_file_error(
+    headers: list[str], rows: list[list[str]], delimiter: str, encoding: str
+) -> None:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    data = out.getvalue().encode(encoding, errors="replace")
+    try:
+        t = read_table(data, "fuzz.csv")
+        summary = import_rows(t, plan_mapping(t.headers))
+    except ImportFileError:
+        return
+    assert summary.created + len(summary.rejected) == len(t.rows)
