@@ -925,12 +925,17 @@ class _Generator:
 
     def _message(self, service: str, english: bool, spam: bool, website: str) -> str:
         rng = self.rng
+        rand = rng.random
         if spam:
-            return rng.choice(_SPAM_MESSAGES)
+            return _SPAM_MESSAGES[int(rand() * len(_SPAM_MESSAGES))]
         templates = (_EN_MESSAGES if english else _RU_MESSAGES)[service]
-        text = templates[int(rng.random() * len(templates))]
+        text = templates[int(rand() * len(templates))]
+        region = _REGIONS[int(rand() * len(_REGIONS))]
+        budget = _BUDGETS[int(rand() * len(_BUDGETS))]
+        if "{" not in text:
+            return text
         site = website.removeprefix("https://") or ("our website" if english else "нашего сайта")
-        return text.format(site=site, region=rng.choice(_REGIONS), budget=rng.choice(_BUDGETS))
+        return text.format(site=site, region=region, budget=budget)
 
     # ---- histories ---------------------------------------------------------------
     def _delay(self, source: str, target: str) -> int:
@@ -1011,8 +1016,8 @@ class _Generator:
                     partner,
                     routed,
                     end_reason,
-                    fmt(changed),
-                    *[fmt(t) if t is not None else None for t in reached],
+                    changed,
+                    *reached,
                 )
             )
             self.status_counts[status] = self.status_counts.get(status, 0) + 1
@@ -1063,8 +1068,9 @@ class _Generator:
         partner: int | None = None
         routed: int | None = None
         end_reason = ""
-        reached: list[int | None] = [None] * _STAGE_COUNT
-        append((event_id, lead_id, fmt(t), None, "created", "", NEW, "", '{"version": 1}'))
+        reached: list[str | None] = [None] * _STAGE_COUNT  # as stored: formatted times
+        at = fmt(t)
+        append((event_id, lead_id, at, None, "created", "", NEW, "", '{"version": 1}'))
         event_id += 1
         designated_sdr = self.sdr_pick.pick(rand())
         backward = 0
@@ -1191,21 +1197,22 @@ class _Generator:
             end_reason = reason if target in (DISQUALIFIED, LOST) else ""
             if target == DISQUALIFIED:
                 disq_reason = reason
+            at = fmt(nt)
             stage = _STAGE_INDEX.get(target)
             if stage is not None:
                 for k in range(stage + 1):
                     if reached[k] is None:
-                        reached[k] = nt
+                        reached[k] = at
             if move_back:
                 backward += 1
                 if target in (NEW, SDR_PROCESSING):
                     returned = True
-            append((event_id, lead_id, fmt(nt), actor, "status", status, target, reason, data))
+            append((event_id, lead_id, at, actor, "status", status, target, reason, data))
             event_id += 1
             status = target
             t = nt
         self.next_event = event_id
-        return status, version, t, sdr, manager, partner, routed, end_reason, reached
+        return status, version, at, sdr, manager, partner, routed, end_reason, reached
 
 
 # --------------------------------------------------------------------------------------
