@@ -95,8 +95,13 @@ def process(delivery: Delivery, now: datetime) -> bool:
         )
         return False
     with transaction.atomic():
-        make_lead(delivery, delivery.source, item, now)
-    return delivery.lead_id is not None
+        # Re-read under lock: an admin's "retry now" may have let a second worker claim
+        # the same delivery while this one was fetching; only one makes the lead.
+        current = Delivery.objects.select_for_update().select_related("source").get(pk=delivery.pk)
+        if current.lead_id is not None:
+            return True
+        make_lead(current, current.source, item, now)
+    return current.lead_id is not None
 
 
 def process_due_deliveries(now: datetime | None = None) -> int:

@@ -156,3 +156,26 @@ def test_two_workers_never_claim_the_same_delivery() -> None:
     assert [d.event_id for d in first] == ["1"] and second == []
     # A killed worker's claim expires with its lease.
     assert [d.event_id for d in tasks.claim_due(now + tasks.LEASE + timedelta(seconds=1))] == ["1"]
+
+
+def test_a_delivery_claimed_twice_still_makes_one_lead() -> None:
+    # An admin's "retry now" can make a delivery due again while a worker is on it, so
+    # two workers may each hold a copy of the same failed delivery.
+    source = Source.objects.create(kind="form", name="Site form")
+    now = timezone.now()
+    delivery = Delivery.objects.create(
+        source=source,
+        received_at=now,
+        method="POST",
+        content_type="application/x-www-form-urlencoded",
+        body=b"name=%D0%90%D0%B4%D0%B0&email=ada%40x.ru",
+        status=Delivery.Status.FAILED,
+        next_attempt_at=now,
+    )
+    first = Delivery.objects.select_related("source").get(pk=delivery.pk)
+    second = Delivery.objects.select_related("source").get(pk=delivery.pk)
+    assert tasks.process(first, now) is True
+    assert tasks.process(second, now) is True
+    assert Lead.objects.filter(email="ada@x.ru").count() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "processed" and delivery.lead is not None
