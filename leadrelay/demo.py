@@ -1190,9 +1190,15 @@ class _Generator:
             if target == REFERRED:
                 partner = option_partner
                 data += f', "partner": {partner}'
+            elif partner is not None:  # a reopened referral is no longer the partner's
+                partner = None
+                data += ', "partner": null'
             if target == ROUTED:
                 routed = option_routed
                 data += f', "routed_to": {routed}'
+            elif routed is not None:
+                routed = None
+                data += ', "routed_to": null'
             data += "}"
             end_reason = reason if target in (DISQUALIFIED, LOST) else ""
             if target == DISQUALIFIED:
