@@ -67,21 +67,18 @@ def find_duplicate(email: str, phone: str, received_at: datetime) -> Lead | None
         Lead.objects.filter(match, received_at__gte=received_at - DUPLICATE_WINDOW)
         .filter(duplicate_of__isnull=True)
         .order_by("received_at", "id")
+        .only("id")
         .first()
     )
 
 
-def create_from_contact(
-    c: Contact,
-    *,
-    source: Source | None,
-    service: Service | None,
-    received_at: datetime,
-    now: datetime,
-    actor: User | None = None,
-) -> Lead:
+def prepare(
+    c: Contact, *, source: Source | None, service: Service | None, received_at: datetime
+) -> NewLead:
+    """Normalise a submission and find the lead it duplicates: reads only, so intake
+    runs it before taking the write transaction."""
     cleaned, problems = normalize_contact(c)
-    lead = NewLead(
+    return NewLead(
         name=c.name.strip(),
         email=cleaned["email"],
         phone=cleaned["phone"],
@@ -97,10 +94,22 @@ def create_from_contact(
         review=problems,
         duplicate_of=find_duplicate(cleaned["email"], cleaned["phone"], received_at),
     )
-    return create_lead(lead, actor=actor, now=now)
 
 
-def lead_from_parsed(source: Source, item: Parsed, *, received_at: datetime, now: datetime) -> Lead:
+def create_from_contact(
+    c: Contact,
+    *,
+    source: Source | None,
+    service: Service | None,
+    received_at: datetime,
+    now: datetime,
+    actor: User | None = None,
+) -> Lead:
+    new = prepare(c, source=source, service=service, received_at=received_at)
+    return create_lead(new, actor=actor, now=now)
+
+
+def prepare_parsed(source: Source, item: Parsed, *, received_at: datetime) -> NewLead:
     vendor = get_vendor(source.kind)
     mapped = map_fields(item, vendor.default_mapping, dict(source.mapping or {}))
     name = mapped.name or " ".join(p for p in (mapped.first_name, mapped.last_name) if p)
@@ -115,10 +124,8 @@ def lead_from_parsed(source: Source, item: Parsed, *, received_at: datetime, now
         consent=dict(mapped.consent),
         extra=dict(mapped.extra),
     )
-    return create_from_contact(
-        contact,
-        source=source,
-        service=source.default_service,
-        received_at=received_at,
-        now=now,
-    )
+    return prepare(contact, source=source, service=source.default_service, received_at=received_at)
+
+
+def lead_from_parsed(source: Source, item: Parsed, *, received_at: datetime, now: datetime) -> Lead:
+    return create_lead(prepare_parsed(source, item, received_at=received_at), now=now)

@@ -16,15 +16,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from leadrelay.catalog.models import Source
-from leadrelay.intake.build import lead_from_parsed
+from leadrelay.intake.build import lead_from_parsed, prepare_parsed
 from leadrelay.intake.models import Delivery, RejectionCounter
 from leadrelay.intake.vendors import get_vendor
 from leadrelay.intake.vendors.base import Malformed, Parsed, RawDelivery, SourceConfig, Unauthorized
+from leadrelay.leads.transitions import NewLead, create_lead
 
 log = logging.getLogger("leadrelay.intake")
 
@@ -106,34 +107,80 @@ def receive(source: Source, raw: RawDelivery, remote_addr: str = "") -> Outcome:
 def store(
     source: Source, raw: RawDelivery, item: Parsed, remote_addr: str, now: datetime | None = None
 ) -> tuple[Delivery, bool]:
-    """Store one submission and make its lead. Returns the delivery and whether it is new."""
+    """Store one submission and make its lead. Returns the delivery and whether it is new.
+
+    Mapping, normalisation and the duplicate lookup only read, so they run before the
+    write transaction; inside it are just the inserts (on SQLite the transaction holds
+    the database's write lock, so what runs inside decides intake throughput).
+    """
     now = now or timezone.now()
+    if item.event_id:
+        # A redelivery is answered from the first one without any further work.
+        known = Delivery.objects.filter(source=source, event_id=item.event_id[:300]).first()
+        if known is not None:
+            return known, False
+    prepared: NewLead | None = None
+    problem = ""
+    if not item.needs_fetch:
+        try:
+            prepared = prepare_parsed(source, item, received_at=now)
+        except Exception as exc:  # stored is stored: the worker retries, an admin can look
+            log.exception("a delivery to source %s could not be prepared", source.pk)
+            problem = f"{type(exc).__name__}: {exc}"[:2000]
+    delivery = Delivery(
+        source=source,
+        received_at=now,
+        method=raw.method,
+        content_type=raw.content_type,
+        headers={k: v for k, v in raw.headers.items() if k in _KEPT_HEADERS},
+        query=urlencode([(k, v) for k, vs in raw.query.items() for v in vs])[:4000],
+        body=raw.body,
+        remote_addr=remote_addr[:64],
+        event_id=item.event_id[:300],
+        status=Delivery.Status.PENDING,
+        next_attempt_at=now,
+    )
     with transaction.atomic():
-        if item.event_id:
-            existing = Delivery.objects.filter(source=source, event_id=item.event_id).first()
-            if existing is not None:
-                return existing, False
+        if prepared is not None:
+            try:
+                # One savepoint for lead and delivery: a second copy of the same vendor
+                # event hits the unique index and takes its lead back with it.
+                with transaction.atomic():
+                    delivery.lead = create_lead(prepared, now=now)
+                    delivery.status = Delivery.Status.PROCESSED
+                    delivery.next_attempt_at = None
+                    delivery.attempts = 1
+                    delivery.save(force_insert=True)
+                return delivery, True
+            except IntegrityError:
+                if not item.event_id:
+                    raise
+                return _existing(source, item.event_id), False
+            except DatabaseError:
+                raise
+            except Exception as exc:
+                log.exception("a delivery to source %s could not become a lead", source.pk)
+                problem = f"{type(exc).__name__}: {exc}"[:2000]
+                delivery.pk = None
+                delivery.lead = None
+        if problem:
+            delivery.status = Delivery.Status.FAILED
+            delivery.error = problem
+            delivery.attempts = 1
+            delivery.next_attempt_at = now + timedelta(seconds=RETRY_DELAYS[0])
         try:
             with transaction.atomic():
-                delivery = Delivery.objects.create(
-                    source=source,
-                    received_at=now,
-                    method=raw.method,
-                    content_type=raw.content_type,
-                    headers={k: v for k, v in raw.headers.items() if k in _KEPT_HEADERS},
-                    query=urlencode([(k, v) for k, vs in raw.query.items() for v in vs])[:4000],
-                    body=raw.body,
-                    remote_addr=remote_addr[:64],
-                    event_id=item.event_id[:300],
-                    status=Delivery.Status.PENDING,
-                    next_attempt_at=now,
-                )
+                delivery.save(force_insert=True)
         except IntegrityError:
-            # Another copy of the same event won the race and is committed by now.
-            return Delivery.objects.get(source=source, event_id=item.event_id[:300]), False
-        if not item.needs_fetch:
-            make_lead(delivery, source, item, now)
+            if not item.event_id:
+                raise
+            return _existing(source, item.event_id), False
     return delivery, True
+
+
+def _existing(source: Source, event_id: str) -> Delivery:
+    # Another copy of the same event won the race and is committed by now.
+    return Delivery.objects.get(source=source, event_id=event_id[:300])
 
 
 def make_lead(delivery: Delivery, source: Source, item: Parsed, now: datetime) -> None:
