@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadrelay.accounts.models import Department, User
 from leadrelay.accounts.roles import HEADS, Role
 from leadrelay.catalog.models import Partner, Service, Source
-from leadrelay.leads import queries
+from leadrelay.leads import bulk, queries
 from leadrelay.leads.errors import (
     Forbidden,
     LeadNotFound,
@@ -88,45 +89,74 @@ def create_leads_bulk(
     items: list[NewLead], actor: User | None = None, now: datetime | None = None
 ) -> list[Lead]:
     """Store many new leads at once (imports): the same rows and events as
-    ``create_lead``, written in batches inside the caller's transaction."""
+    ``create_lead``, written by the bulk writer inside the caller's transaction.
+
+    Returns the leads, with their ids, in the order of ``items``; they are built from the
+    written values (foreign keys as ids: ``lead.source`` would be a query).
+    """
+    if not items:
+        return []
     now = now or timezone.now()
-    leads = [
-        Lead(
-            status=Status.NEW,
-            name=d.name,
-            email=d.email,
-            phone=d.phone,
-            company=d.company,
-            website=d.website,
-            message=d.message,
-            attribution=dict(d.attribution or {}),
-            service=d.service,
-            source=d.source,
-            received_at=d.received_at or now,
-            status_changed_at=d.received_at or now,
-            consent=dict(d.consent or {}),
-            extra=dict(d.extra or {}),
-            review=list(d.review or []),
-            duplicate_of=d.duplicate_of,
-        )
-        for d in items
-    ]
+    leads = bulk.Table(Lead)
+    events = bulk.Table(LeadEvent)
+    actor_id = None if actor is None else actor.pk
+    no_data: dict[str, Any] = {}  # every event's data: one object, adapted once
     with transaction.atomic():
-        Lead.objects.bulk_create(leads, batch_size=500)
-        LeadEvent.objects.bulk_create(
-            [
-                LeadEvent(
-                    lead=lead,
-                    at=lead.received_at,
-                    actor=actor,
-                    kind=LeadEvent.Kind.CREATED,
-                    to_status=Status.NEW,
+        lead_rows = []
+        event_rows = []
+        for lead_id, event_id, d in zip(
+            leads.new_ids(len(items)), events.new_ids(len(items)), items, strict=True
+        ):
+            received = d.received_at or now
+            lead_rows.append(
+                leads.row(
+                    {
+                        "id": lead_id,
+                        "status": Status.NEW,
+                        "version": 1,
+                        "name": d.name,
+                        "email": d.email,
+                        "phone": d.phone,
+                        "company": d.company,
+                        "website": d.website,
+                        "message": d.message,
+                        "attribution": dict(d.attribution or {}),
+                        "service_id": _saved_id(d.service, "service"),
+                        "source_id": _saved_id(d.source, "source"),
+                        "received_at": received,
+                        "status_changed_at": received,
+                        "consent": dict(d.consent or {}),
+                        "extra": dict(d.extra or {}),
+                        "review": list(d.review or []),
+                        "duplicate_of_id": _saved_id(d.duplicate_of, "duplicate_of"),
+                    }
                 )
-                for lead in leads
-            ],
-            batch_size=500,
-        )
-    return leads
+            )
+            event_rows.append(
+                events.row(
+                    {
+                        "id": event_id,
+                        "lead_id": lead_id,
+                        "at": received,
+                        "actor_id": actor_id,
+                        "kind": LeadEvent.Kind.CREATED,
+                        "to_status": Status.NEW,
+                        "data": no_data,
+                    }
+                )
+            )
+        leads.insert(lead_rows)
+        events.insert(event_rows)
+    return leads.instances(lead_rows)
+
+
+def _saved_id(obj: Model | None, field: str) -> Any:
+    """The id to store for a related object; refuses an unsaved one, as ``save()`` does."""
+    if obj is None:
+        return None
+    if obj.pk is None:
+        raise ValueError(f"create_leads_bulk(): {field} is an unsaved {type(obj).__name__}")
+    return obj.pk
 
 
 def _may_move(user: User, lead: Lead, move: Transition) -> bool:
