@@ -44,6 +44,7 @@ from django.utils import timezone
 from leadrelay.accounts.models import Department, Team, User
 from leadrelay.accounts.roles import Role
 from leadrelay.catalog.models import Company, Contact, Partner, Service, Source
+from leadrelay.intake.demo import load_intake_demo
 from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.leads.statuses import STAGE_OF_STATUS, STAGE_ORDER, Status, find
 
@@ -1645,7 +1646,12 @@ def _produce(generator: _Generator, leads: int, send: Any) -> None:
 
 
 def load_demo(
-    leads: int, seed: int = 1, progress: bool = False, *, now: datetime | None = None
+    leads: int,
+    seed: int = 1,
+    progress: bool = False,
+    *,
+    now: datetime | None = None,
+    intake: bool = True,
 ) -> dict[str, Any]:
     """Load the agency, its demo users and ``leads`` requests over the year before ``now``.
 
@@ -1692,10 +1698,15 @@ def load_demo(
             mark = lap("analyze", mark)
         finally:
             writer.restore()
-    lap("commit", mark)
+    mark = lap("commit", mark)
+    # Today's submissions arrive the way every lead does, through the intake receiver,
+    # so the deliveries pages have something real to show on first start.
+    deliveries = load_intake_demo(random.Random(seed)) if intake else 0
+    lap("intake", mark)
     if progress:
         sys.stderr.write("\n")
     return {
+        "deliveries": deliveries,
         **producer.stats,
         "seed": seed,
         "seconds": round(time.perf_counter() - started, 3),
