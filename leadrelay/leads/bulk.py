@@ -128,13 +128,16 @@ class Table(Generic[M]):
 
     def insert(self, rows: Sequence[Sequence[Any]]) -> None:
         """Write ``rows`` (each with its id) in the current transaction."""
+        insert((self, rows))
+
+    def _write(self, rows: Sequence[Sequence[Any]], shared: _Shared) -> None:
         if not rows:
             return
         connection = self.connection
         q = connection.ops.quote_name
         columns = ", ".join(q(c) for c in self.columns)
         table = q(self.model._meta.db_table)
-        prepared = self._prepared(rows, connection)
+        prepared = self._prepared(rows, connection, shared)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -152,7 +155,7 @@ class Table(Generic[M]):
         return [from_db(using, attnames, row) for row in rows]
 
     def _prepared(
-        self, rows: Sequence[Sequence[Any]], connection: BaseDatabaseWrapper
+        self, rows: Sequence[Sequence[Any]], connection: BaseDatabaseWrapper, shared: _Shared
     ) -> list[tuple[Any, ...]]:
         """The rows with each value adapted for the database, worked out column by column."""
         try:
@@ -165,10 +168,45 @@ class Table(Generic[M]):
                 f"{self.model._meta.label}: rows of {widths} values for {len(self.fields)} columns"
             )
         adapted = [
-            _adapted(field, values, connection)
+            _adapted(field, values, connection, shared.setdefault(_kind(field), {}))
             for field, values in zip(self.fields, columns, strict=True)
         ]
         return list(zip(*adapted, strict=True))
+
+
+# Adapted values by field kind (``_kind``), then by object (``_adapted``).
+_Shared = dict[Hashable, dict[Hashable, Any]]
+
+
+def insert(*writes: tuple[Table[Any], Sequence[Sequence[Any]]]) -> None:
+    """Write each table's rows in turn (parents first), in the current transaction.
+
+    Columns of one kind share what their values were adapted to: a lead's ``received_at``,
+    its ``status_changed_at`` and its event's ``at`` hold the same datetime, converted
+    once. (The rows stay alive until this returns, so an object's id means that object.)
+    """
+    shared: _Shared = {}
+    for table, rows in writes:
+        table._write(rows, shared)
+
+
+# Field options that do not change what ``get_db_prep_save`` makes of a value.
+_LABELS = frozenset(
+    {
+        "auto_created", "blank", "choices", "db_column", "db_comment", "db_default",
+        "db_index", "db_tablespace", "default", "editable", "error_messages", "help_text",
+        "limit_choices_to", "null", "on_delete", "primary_key", "related_name",
+        "related_query_name", "serialize", "unique", "unique_for_date", "unique_for_month",
+        "unique_for_year", "validators", "verbose_name",
+    }
+)  # fmt: skip
+
+
+def _kind(field: Field[Any, Any]) -> Hashable:
+    """Fields that adapt a value alike: the same class with the same options, labels aside."""
+    _, _, args, kwargs = field.deconstruct()
+    options = sorted((k, repr(v)) for k, v in kwargs.items() if k not in _LABELS)
+    return (type(field), tuple(map(repr, args)), tuple(options))
 
 
 def _column(field: Field[Any, Any]) -> str:
@@ -178,9 +216,13 @@ def _column(field: Field[Any, Any]) -> str:
 
 
 def _adapted(
-    field: Field[Any, Any], values: Sequence[Any], connection: BaseDatabaseWrapper
+    field: Field[Any, Any],
+    values: Sequence[Any],
+    connection: BaseDatabaseWrapper,
+    seen: dict[Hashable, Any],
 ) -> Sequence[Any]:
-    """``field.get_db_prep_save`` of each value of one column, each object once.
+    """``field.get_db_prep_save`` of each value of one column, each object once (``seen``:
+    what values of this field's kind were adapted to, in this insert).
 
     Most columns of a bulk insert hold one object all the way down (a status, a source's
     id, NULL): that is adapted once. Otherwise each object is adapted once, and so is each
@@ -192,7 +234,6 @@ def _adapted(
     first = values[0]
     if all(map(operator.is_, values, itertools.repeat(first))):
         return [prep(first, connection)] * len(values)
-    seen: dict[Hashable, Any] = {}  # the objects stay alive in ``values`` meanwhile
     adapted = []
     for value in values:
         cls = value.__class__

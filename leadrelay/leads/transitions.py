@@ -99,7 +99,7 @@ def create_leads_bulk(
     now = now or timezone.now()
     leads = bulk.Table(Lead)
     events = bulk.Table(LeadEvent)
-    actor_id = None if actor is None else actor.pk
+    actor_id = _saved_id(actor, "actor")
     no_data: dict[str, Any] = {}  # every event's data: one object, adapted once
     with transaction.atomic():
         lead_rows = []
@@ -145,8 +145,7 @@ def create_leads_bulk(
                     }
                 )
             )
-        leads.insert(lead_rows)
-        events.insert(event_rows)
+        bulk.insert((leads, lead_rows), (events, event_rows))
     return leads.instances(lead_rows)
 
 

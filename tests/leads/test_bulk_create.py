@@ -15,7 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
 from django.db.transaction import TransactionManagementError
 
 from leadrelay.accounts.models import User
@@ -293,3 +294,14 @@ def test_two_imports_at_once_get_distinct_ids() -> None:
     # And the ORM carries on after both blocks.
     lead = create_lead(NewLead(name="after", received_at=T0), now=T0)
     assert lead.pk > max(ids)
+
+
+def test_only_columns_that_adapt_alike_share_adapted_values() -> None:
+    """A datetime a lead and its event both hold is converted once; a value in columns
+    whose options change its conversion (an encoder, a length) is converted for each."""
+    at = LeadEvent._meta.get_field("at")
+    assert bulk._kind(Lead._meta.get_field("received_at")) == bulk._kind(at)
+    assert bulk._kind(Lead._meta.get_field("reached_mql_at")) == bulk._kind(at)  # null
+    assert bulk._kind(Lead._meta.get_field("name")) != bulk._kind(Lead._meta.get_field("email"))
+    assert bulk._kind(models.JSONField()) != bulk._kind(models.JSONField(encoder=DjangoJSONEncoder))
+    assert bulk._kind(models.JSONField()) == bulk._kind(models.JSONField(verbose_name="x"))
