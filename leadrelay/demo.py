@@ -1113,6 +1113,8 @@ class _Generator:
                     use_group = rand() < 0.7
                     option_routed = cast.group_company if use_group else cast.other_department
                     reason = _ROUTE_REASONS[0 if use_group else 1] if rand() < 0.6 else ""
+            elif status == AWAITING and now - t < 5 * _DAY and rand() < 0.3:
+                break  # the newest MQLs still wait in the assignment queue
             elif status in _NEXT:
                 picks = self.next_pick if backward < _MAX_BACKWARD else self.next_forward_pick
                 target = picks[status].pick(rand())
