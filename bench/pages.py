@@ -224,11 +224,18 @@ def main() -> int:
     if missing:
         print("\n404: these pages do not exist yet; rerun when they do: " + ", ".join(missing))
     for result in slow:
-        worst = max(result.sql, key=lambda q: float(q["time"]))
+        timed = [q for q in result.sql if q.get("time")]
+        sql_ms = sum(float(q["time"]) for q in timed) * 1000
         print(
-            f"\nSlow: {result.name} as {result.who} (p95 {result.p95:.1f} ms); slowest query "
-            f"{float(worst['time']) * 1000:.1f} ms:\n{worst['sql']}\nPlan:\n{explain(worst['sql'])}"
+            f"\nSlow: {result.name} as {result.who}: p95 {result.p95:.1f} ms, of which SQL "
+            f"{sql_ms:.1f} ms in {result.queries} queries (one request)"
         )
+        if not timed or sql_ms < 0.3 * result.p50:
+            print("  The time is outside SQL: template rendering / serialisation.")
+            continue
+        worst = max(timed, key=lambda q: float(q["time"]))
+        print(f"  Slowest query {float(worst['time']) * 1000:.1f} ms:\n  {worst['sql']}")
+        print("  Plan:\n    " + explain(worst["sql"]).replace("\n", "\n    "))
     return 0
 
 
