@@ -36,6 +36,8 @@ from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.transaction import TransactionManagementError
+from psycopg.adapt import PyFormat
+from psycopg.types.json import Jsonb
 
 M = TypeVar("M", bound=Model)
 
@@ -168,10 +170,20 @@ class Table(Generic[M]):
                 f"{self.model._meta.label}: rows of {widths} values for {len(self.fields)} columns"
             )
         adapted = [
-            _adapted(field, values, connection, shared.setdefault(_kind(field), {}))
+            _adapted(_preparer(field, connection), values, shared.setdefault(_kind(field), {}))
             for field, values in zip(self.fields, columns, strict=True)
         ]
         return list(zip(*adapted, strict=True))
+
+
+def related_id(obj: Model | None, field: str) -> Any:
+    """The id a row stores for a related object; an unsaved one is refused, as ``save()``
+    refuses it, rather than written as NULL."""
+    if obj is None:
+        return None
+    if obj.pk is None:
+        raise ValueError(f"{field}: an unsaved {type(obj).__name__} cannot be referred to")
+    return obj.pk
 
 
 # Adapted values by field kind (``_kind``), then by object (``_adapted``).
@@ -215,14 +227,30 @@ def _column(field: Field[Any, Any]) -> str:
     return field.column
 
 
+def _preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+    """``field.get_db_prep_save`` on this connection. On PostgreSQL a JSON value then
+    becomes its text, as psycopg's dumper writes it: COPY reads the same characters, and
+    the dumper runs once per distinct value instead of once per row."""
+    prep = field.get_db_prep_save
+    if connection.vendor != "postgresql":
+        return lambda value: prep(value, connection)
+    raw = connection.connection
+    json_dumper = raw.adapters.get_dumper(Jsonb, PyFormat.TEXT)(Jsonb, raw)
+
+    def prep_for_copy(value: Any) -> Any:
+        adapted = prep(value, connection)
+        if isinstance(adapted, Jsonb):
+            return bytes(json_dumper.dump(adapted)).decode()
+        return adapted
+
+    return prep_for_copy
+
+
 def _adapted(
-    field: Field[Any, Any],
-    values: Sequence[Any],
-    connection: BaseDatabaseWrapper,
-    seen: dict[Hashable, Any],
+    prep: Callable[[Any], Any], values: Sequence[Any], seen: dict[Hashable, Any]
 ) -> Sequence[Any]:
-    """``field.get_db_prep_save`` of each value of one column, each object once (``seen``:
-    what values of this field's kind were adapted to, in this insert).
+    """``prep`` of each value of one column, each object once (``seen``: what values of
+    this column's kind were adapted to, in this insert).
 
     Most columns of a bulk insert hold one object all the way down (a status, a source's
     id, NULL): that is adapted once. Otherwise each object is adapted once, and so is each
@@ -230,10 +258,9 @@ def _adapted(
     in general: 01:30 on the night the clocks go back equals itself an hour later (the
     same wall time, the other fold), and ``0.0 == -0.0``.
     """
-    prep = field.get_db_prep_save
     first = values[0]
     if all(map(operator.is_, values, itertools.repeat(first))):
-        return [prep(first, connection)] * len(values)
+        return [prep(first)] * len(values)
     adapted = []
     for value in values:
         cls = value.__class__
@@ -246,6 +273,6 @@ def _adapted(
             key = id(value)
         found = seen.get(key, _MISS)
         if found is _MISS:
-            found = seen[key] = prep(value, connection)
+            found = seen[key] = prep(value)
         adapted.append(found)
     return adapted

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -99,7 +98,7 @@ def create_leads_bulk(
     now = now or timezone.now()
     leads = bulk.Table(Lead)
     events = bulk.Table(LeadEvent)
-    actor_id = _saved_id(actor, "actor")
+    actor_id = bulk.related_id(actor, "actor")
     no_data: dict[str, Any] = {}  # every event's data: one object, adapted once
     with transaction.atomic():
         lead_rows = []
@@ -121,14 +120,14 @@ def create_leads_bulk(
                         "website": d.website,
                         "message": d.message,
                         "attribution": dict(d.attribution or {}),
-                        "service_id": _saved_id(d.service, "service"),
-                        "source_id": _saved_id(d.source, "source"),
+                        "service_id": bulk.related_id(d.service, "service"),
+                        "source_id": bulk.related_id(d.source, "source"),
                         "received_at": received,
                         "status_changed_at": received,
                         "consent": dict(d.consent or {}),
                         "extra": dict(d.extra or {}),
                         "review": list(d.review or []),
-                        "duplicate_of_id": _saved_id(d.duplicate_of, "duplicate_of"),
+                        "duplicate_of_id": bulk.related_id(d.duplicate_of, "duplicate_of"),
                     }
                 )
             )
@@ -147,15 +146,6 @@ def create_leads_bulk(
             )
         bulk.insert((leads, lead_rows), (events, event_rows))
     return leads.instances(lead_rows)
-
-
-def _saved_id(obj: Model | None, field: str) -> Any:
-    """The id to store for a related object; refuses an unsaved one, as ``save()`` does."""
-    if obj is None:
-        return None
-    if obj.pk is None:
-        raise ValueError(f"create_leads_bulk(): {field} is an unsaved {type(obj).__name__}")
-    return obj.pk
 
 
 def _may_move(user: User, lead: Lead, move: Transition) -> bool:
