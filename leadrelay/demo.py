@@ -581,8 +581,8 @@ _HOLIDAYS = frozenset(
     {(1, d) for d in range(1, 9)} | {(2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4)}
 )
 _MONTH_SEASON = {
-    1: 0.9, 2: 1.0, 3: 1.05, 4: 1.05, 5: 0.9, 6: 0.95,
-    7: 0.9, 8: 0.9, 9: 1.05, 10: 1.1, 11: 1.1, 12: 0.95,
+    1: 1.0, 2: 1.0, 3: 1.03, 4: 1.03, 5: 0.95, 6: 0.97,
+    7: 0.95, 8: 0.95, 9: 1.03, 10: 1.03, 11: 1.03, 12: 1.0,
 }  # fmt: skip
 # Arrival hour weights, local time: business hours on working days, flatter on days off.
 _WORKDAY_HOURS = (
@@ -682,8 +682,8 @@ class _Calendar:
         weights = []
         for k, d in enumerate(days):
             i = d - self.first_day
-            trend = 0.92 + 0.16 * k / len(days)  # the agency grows through the year
-            base = 1.0 if self.work[i] else 0.3
+            trend = 0.95 + 0.1 * k / len(days)  # the agency grows through the year
+            base = 1.0 if self.work[i] else 0.4
             weights.append(base * trend * _MONTH_SEASON[self.dates[i].month])
         work_hours = _cumulative(_WORKDAY_HOURS)
         off_hours = _cumulative(_DAYOFF_HOURS)
