@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import ExpressionWrapper, F, IntegerField, Q, QuerySet
-from django.db.models.lookups import In
+from django.db.models.lookups import Exact, In
 
 from leadrelay.accounts.models import User
 from leadrelay.accounts.roles import Role
@@ -12,6 +12,15 @@ from leadrelay.leads.models import Lead
 from leadrelay.leads.statuses import Status
 
 SDR_INCOMING = (Status.NEW, Status.SDR_PROCESSING)
+
+
+def _unindexed(field: str) -> ExpressionWrapper[IntegerField[int, int]]:
+    return ExpressionWrapper(F(field) + 0, output_field=IntegerField())
+
+
+def _owned_by(owner_field: str, user_id: int) -> Q:
+    """``owner = user``, without the owner index: see ``_owned_by_members``."""
+    return Q(Exact(_unindexed(owner_field), user_id))
 
 
 def _owned_by_members(owner_field: str, department_id: int) -> Q:
@@ -23,8 +32,7 @@ def _owned_by_members(owner_field: str, department_id: int) -> Q:
     lead and stops after a page (milliseconds). ``owner + 0`` is the classic way to say
     "not that index"; a narrower filter added to the scope still uses its own index.
     """
-    owner = ExpressionWrapper(F(owner_field) + 0, output_field=IntegerField())
-    return Q(In(owner, _department_members(department_id)))
+    return Q(In(_unindexed(owner_field), _department_members(department_id)))
 
 
 def _department_members(department_id: int) -> QuerySet[User, int]:
@@ -44,9 +52,11 @@ def scope(user: User) -> Q:
     if role == Role.ADMIN or user.is_superuser:
         return Q()
     if role == Role.SDR:
-        return Q(sdr=user) | Q(sdr__isnull=True, status__in=SDR_INCOMING)
+        return _owned_by("sdr_id", user.pk) | Q(sdr__isnull=True, status__in=SDR_INCOMING)
     if role == Role.SALES:
-        return Q(manager=user) | Q(manager__isnull=True, status=Status.AWAITING_ASSIGNMENT)
+        return _owned_by("manager_id", user.pk) | Q(
+            manager__isnull=True, status=Status.AWAITING_ASSIGNMENT
+        )
     if role == Role.HEAD_MARKETING:
         if user.department_id is None:
             return Q()
