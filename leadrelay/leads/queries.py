@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import ExpressionWrapper, F, IntegerField, Q, QuerySet
+from django.db.models.expressions import CombinedExpression
 from django.db.models.lookups import Exact, In
 
 from leadrelay.accounts.models import User
@@ -14,7 +15,7 @@ from leadrelay.leads.statuses import Status
 SDR_INCOMING = (Status.NEW, Status.SDR_PROCESSING)
 
 
-def _unindexed(field: str) -> ExpressionWrapper[IntegerField[int, int]]:
+def _unindexed(field: str) -> ExpressionWrapper[CombinedExpression]:
     return ExpressionWrapper(F(field) + 0, output_field=IntegerField())
 
 
