@@ -226,9 +226,11 @@ def main() -> int:
     for result in slow:
         timed = [q for q in result.sql if q.get("time")]
         sql_ms = sum(float(q["time"]) for q in timed) * 1000
+        # Django records query times to the millisecond: 0 means under 1 ms each.
+        shown = f"{sql_ms:.0f} ms" if sql_ms else f"< {result.queries} ms"
         print(
             f"\nSlow: {result.name} as {result.who}: p95 {result.p95:.1f} ms, of which SQL "
-            f"{sql_ms:.1f} ms in {result.queries} queries (one request)"
+            f"{shown} in {result.queries} queries (one request)"
         )
         if not timed or sql_ms < 0.3 * result.p50:
             print("  The time is outside SQL: template rendering / serialisation.")
