@@ -7,19 +7,13 @@ embedded SQLite database in a fresh ``LEADRELAY_DATA_DIR`` whatever the test run
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-LEADRELAY = Path(sys.executable).with_name("leadrelay")
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
+# The CLI suite's subprocess runner; data_dir (a migrated copy) comes from conftest.
+from tests.cli.test_cli import runner
 
 HUBSPOT_CSV = (
     "Record ID,First Name,Last Name,Email,Phone Number,Company Name,Create Date,Lifecycle Stage\n"
@@ -29,42 +23,6 @@ HUBSPOT_CSV = (
     "4,Ирина,П.,IRINA@example.ru,,,2026-03-03 09:00,lead\n"
     "5,Нет,Контакта,,,,2026-03-03 10:00,lead\n"
 )
-
-
-def runner(data_dir: Path) -> Run:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "LEADRELAY_TEST_DB_NAME", "LEADRELAY_SECRET_KEY"}
-    }
-    env["LEADRELAY_DATA_DIR"] = str(data_dir)
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(LEADRELAY), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=180,
-            check=False,
-        )
-
-    return run
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("import-template") / "data"
-    result = runner(path)("manage", "migrate", "--no-input", "-v", "0")
-    assert result.returncode == 0, result.stderr
-    return path
-
-
-@pytest.fixture
-def data_dir(migrated: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "data"
-    shutil.copytree(migrated, path)
-    return path
 
 
 @pytest.fixture
