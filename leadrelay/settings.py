@@ -133,7 +133,8 @@ def _databases() -> dict[str, Any]:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, with write transactions queued on a file lock.
+            "ENGINE": "leadrelay.db.sqlite",
             "NAME": str(DATA_DIR / "leadrelay.sqlite3"),
             # Persistent connections: reopening SQLite per request costs 2.6x.
             "CONN_MAX_AGE": None,
