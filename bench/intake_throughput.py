@@ -137,7 +137,7 @@ def minimal(backend: str, seconds: int, connections: int) -> dict[str, float]:
             "-w",
             os.environ.get("LEADRELAY_WEB_WORKERS", "2"),
             "--threads",
-            os.environ.get("LEADRELAY_WEB_THREADS", "4"),
+            os.environ.get("LEADRELAY_WEB_THREADS", "2"),
             "-k",
             "gthread",
             "--log-level",

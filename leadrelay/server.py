@@ -32,7 +32,7 @@ def run(host: str, port: int, with_worker: bool) -> int:
     options = {
         "bind": f"{host}:{port}",
         "workers": int(os.environ.get("LEADRELAY_WEB_WORKERS", "2")),
-        "threads": int(os.environ.get("LEADRELAY_WEB_THREADS", "4")),
+        "threads": int(os.environ.get("LEADRELAY_WEB_THREADS", "2")),
         "worker_class": "gthread",
         "timeout": 60,
         "graceful_timeout": 10,
