@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "leadrelay.catalog",
     "leadrelay.leads",
     "leadrelay.intake",
+    "leadrelay.sla",
+    "leadrelay.notify",
     "leadrelay.web",
 ]
 
@@ -219,3 +221,26 @@ LEADRELAY_INTAKE_RATE_PER_MINUTE = int(os.environ.get("LEADRELAY_INTAKE_RATE_PER
 LEADRELAY_TRUST_X_FORWARDED_FOR = _env_bool("LEADRELAY_TRUST_X_FORWARDED_FOR", False)
 # Where users and vendors reach this instance: intake URLs given to vendors start here.
 LEADRELAY_BASE_URL = os.environ.get("LEADRELAY_BASE_URL", "http://127.0.0.1:8000")
+
+# Notifications. E-mail goes through Django's SMTP backend when a host is set; without
+# one, messages are written to the worker's log so nothing fails on a laptop.
+EMAIL_HOST = os.environ.get("LEADRELAY_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("LEADRELAY_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("LEADRELAY_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("LEADRELAY_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("LEADRELAY_EMAIL_TLS", True)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("LEADRELAY_EMAIL_FROM", "leadrelay@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+# Telegram Bot API: the bot's token and the API's address (a proxy or a test server).
+LEADRELAY_TELEGRAM_BOT_TOKEN = os.environ.get("LEADRELAY_TELEGRAM_BOT_TOKEN", "")
+LEADRELAY_TELEGRAM_API = os.environ.get("LEADRELAY_TELEGRAM_API", "https://api.telegram.org")
+# Outgoing webhooks: https only in production, and never to private or loopback addresses
+# unless explicitly allowed (tests, or a receiver on the same private network).
+LEADRELAY_WEBHOOK_REQUIRE_HTTPS = _env_bool("LEADRELAY_WEBHOOK_REQUIRE_HTTPS", HTTPS)
+LEADRELAY_WEBHOOK_ALLOW_PRIVATE = _env_bool("LEADRELAY_WEBHOOK_ALLOW_PRIVATE", False)
+LEADRELAY_WEBHOOK_TIMEOUT = float(os.environ.get("LEADRELAY_WEBHOOK_TIMEOUT", "10"))

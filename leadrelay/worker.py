@@ -43,8 +43,10 @@ def run_pass() -> int:
 
 def register_jobs() -> None:
     from leadrelay.intake.tasks import process_due_deliveries
+    from leadrelay.notify.outbox import deliver_due
+    from leadrelay.sla.tasks import sweep
 
-    for job in (process_due_deliveries,):
+    for job in (process_due_deliveries, sweep, deliver_due):
         if job not in JOBS:
             register(job)
 

@@ -37,6 +37,15 @@ class Team(models.Model):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="teams", verbose_name=_("department")
     )
+    # The team lead (a lead SDR, a head of group): the second step of SLA escalation.
+    lead = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_teams",
+        verbose_name=_("team lead"),
+    )
 
     class Meta:
         verbose_name = _("team")
@@ -67,6 +76,12 @@ class User(AbstractUser):
         blank=True,
         related_name="members",
         verbose_name=_("team"),
+    )
+    telegram_chat_id = models.CharField(
+        _("Telegram chat id"),
+        max_length=64,
+        blank=True,
+        help_text=_("Where the Telegram bot sends this user's notifications."),
     )
 
     class Meta:

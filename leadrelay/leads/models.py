@@ -85,6 +85,12 @@ class Lead(models.Model):
     reached_sal_at = models.DateTimeField(null=True, blank=True)
     reached_proposal_at = models.DateTimeField(null=True, blank=True)
     reached_deal_at = models.DateTimeField(null=True, blank=True)
+    # The first human touch (a call, an e-mail, a meeting): what stops the 30-minute clock.
+    first_touch_at = models.DateTimeField(_("first contact"), null=True, blank=True)
+    # The running SLA clock's deadline and the moment it turns amber; kept by leadrelay.sla
+    # when the lead enters a status, so lists show the countdown without computing it.
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("lead")
@@ -115,6 +121,22 @@ class Lead(models.Model):
         return self.status in OPEN
 
 
+class TouchChannel(models.TextChoices):
+    """A human touch: the only things that count as contacting a lead."""
+
+    CALL = "call", _("Call")
+    EMAIL = "email", _("E-mail sent")
+    MEETING = "meeting", _("Meeting")
+
+
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", _("Talked")
+    NO_ANSWER = "no_answer", _("No answer")
+    BUSY = "busy", _("Busy")
+    VOICEMAIL = "voicemail", _("Left a voicemail")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+
+
 class LeadEventQuerySet(models.QuerySet["LeadEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("lead events are append-only")
@@ -130,6 +152,7 @@ class LeadEvent(models.Model):
         CREATED = "created", _("Received")
         STATUS = "status", _("Status changed")
         NOTE = "note", _("Note")
+        TOUCH = "touch", _("Contact")
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("at"))

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from leadrelay.accounts.models import Department, User
 from leadrelay.accounts.roles import HEADS, Role
 from leadrelay.catalog.models import Partner, Service, Source
-from leadrelay.leads import bulk, queries
+from leadrelay.leads import bulk, hooks, queries
 from leadrelay.leads.errors import (
     Forbidden,
     LeadNotFound,
@@ -28,7 +28,7 @@ from leadrelay.leads.errors import (
     VersionConflict,
 )
 from leadrelay.leads.history import reach
-from leadrelay.leads.models import Lead, LeadEvent
+from leadrelay.leads.models import CallOutcome, Lead, LeadEvent, TouchChannel
 from leadrelay.leads.statuses import STAGE_ORDER, Stage, Status, Transition, allowed_from, find
 
 # Statuses in which a lead belongs to the SDR side / has no sales manager.
@@ -78,9 +78,10 @@ def create_lead(data: NewLead, actor: User | None = None, now: datetime | None =
             review=list(data.review or []),
             duplicate_of=data.duplicate_of,
         )
-        LeadEvent.objects.create(
+        event = LeadEvent.objects.create(
             lead=lead, at=received, actor=actor, kind=LeadEvent.Kind.CREATED, to_status=Status.NEW
         )
+        hooks.fire(hooks.Change(lead=lead, event=event, actor=actor, now=now))
     return lead
 
 
@@ -92,6 +93,9 @@ def create_leads_bulk(
 
     Returns the leads, with their ids, in the order of ``items``; they are built from the
     written values (foreign keys as ids: ``lead.source`` would be a query).
+
+    No hooks fire: bulk creation brings history in (another CRM's export, demo data), so
+    no SLA clock starts and no webhook is sent for these leads.
     """
     if not items:
         return []
@@ -226,7 +230,7 @@ def move_lead(
         )
         if updated != 1:  # pragma: no cover - the lock above makes this unreachable
             raise VersionConflict(_("The lead was changed by someone else; reload it."))
-        LeadEvent.objects.create(
+        event = LeadEvent.objects.create(
             lead=lead,
             at=now,
             actor=actor,
@@ -236,8 +240,90 @@ def move_lead(
             reason=reason,
             data=_event_data(lead, changes),
         )
-    lead.refresh_from_db()
+        sdr_before, manager_before = lead.sdr_id, lead.manager_id
+        lead.refresh_from_db()
+        hooks.fire(
+            hooks.Change(
+                lead=lead,
+                event=event,
+                actor=actor,
+                now=now,
+                from_status=move.source,
+                sdr_before=sdr_before,
+                manager_before=manager_before,
+            )
+        )
     return lead
+
+
+def log_touch(
+    actor: User,
+    lead_id: int,
+    channel: str,
+    *,
+    outcome: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> Lead:
+    """Record a human touch (a call with its outcome, an e-mail sent, a meeting).
+
+    It is what stops the first-contact clock; automatic replies never come through here.
+    The first SDR to touch an unowned request owns it, as with a move.
+    """
+    now = now or timezone.now()
+    note = (note or "").strip()
+    if channel not in TouchChannel.values:
+        raise MissingField(_("Choose how you contacted the lead."), field="channel")
+    if channel == TouchChannel.CALL and outcome not in CallOutcome.values:
+        raise MissingField(_("Choose the outcome of the call."), field="outcome")
+    if channel != TouchChannel.CALL:
+        outcome = ""
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        if lead is None or not queries.visible_leads(actor).filter(pk=lead_id).exists():
+            raise LeadNotFound(_("Lead %(id)s not found") % {"id": lead_id})
+        if not lead.is_open:
+            raise TransitionNotAllowed(_("The lead is closed; reopen it first."))
+        if not _may_touch(actor, lead):
+            raise Forbidden(_("Only the lead's owner can log a contact with it."))
+        changes: dict[str, Any] = {"version": lead.version + 1}
+        if lead.first_touch_at is None:
+            changes["first_touch_at"] = now
+        if lead.sdr_id is None and actor.role == Role.SDR:
+            changes["sdr"] = actor
+        Lead.objects.filter(pk=lead.pk).update(**changes)
+        data: dict[str, Any] = {"channel": channel, "version": changes["version"]}
+        if outcome:
+            data["outcome"] = outcome
+        if "sdr" in changes:
+            data["sdr"] = actor.pk
+        event = LeadEvent.objects.create(
+            lead=lead, at=now, actor=actor, kind=LeadEvent.Kind.TOUCH, reason=note, data=data
+        )
+        sdr_before, manager_before = lead.sdr_id, lead.manager_id
+        lead.refresh_from_db()
+        hooks.fire(
+            hooks.Change(
+                lead=lead,
+                event=event,
+                actor=actor,
+                now=now,
+                from_status=lead.status,
+                sdr_before=sdr_before,
+                manager_before=manager_before,
+            )
+        )
+    return lead
+
+
+def _may_touch(user: User, lead: Lead) -> bool:
+    if user.is_superuser or user.role in HEADS or user.role == Role.ADMIN:
+        return True
+    if user.role == Role.SDR:
+        return lead.sdr_id in (None, user.pk)
+    if user.role == Role.SALES:
+        return lead.manager_id == user.pk
+    return user.role == Role.PARTNER_MANAGER
 
 
 def _apply(

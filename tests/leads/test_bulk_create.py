@@ -120,7 +120,12 @@ def test_bulk_rows_and_events_are_those_create_lead_writes(
     assert len(in_bulk) == len(items)
     for expected, lead in zip(one_by_one, in_bulk, strict=True):
         assert isinstance(lead, Lead) and lead.pk is not None
-        assert without(stored(Lead, lead.pk), "id") == without(stored(Lead, expected.pk), "id")
+        # Bulk creation brings history in (imports, demo): it starts no SLA clock.
+        sla = ("sla_due_at", "sla_warn_at")
+        assert without(stored(Lead, lead.pk), "id", *sla) == without(
+            stored(Lead, expected.pk), "id", *sla
+        )
+        assert stored(Lead, lead.pk)["sla_due_at"] is None
         (event,) = LeadEvent.objects.filter(lead_id=lead.pk)
         (expected_event,) = LeadEvent.objects.filter(lead_id=expected.pk)
         assert without(stored(LeadEvent, event.pk), "id", "lead_id") == without(
@@ -192,6 +197,7 @@ def test_an_id_once_used_is_not_given_again(make_lead: Any) -> None:
     last = make_lead(name="deleted later")
     with connection.cursor() as cursor:  # events are append-only: past the guards
         cursor.execute("DELETE FROM leads_leadevent WHERE lead_id = %s", [last.pk])
+        cursor.execute("DELETE FROM sla_clock WHERE lead_id = %s", [last.pk])
         cursor.execute("DELETE FROM leads_lead WHERE id = %s", [last.pk])
     (lead,) = create_leads_bulk([NewLead(name="new", received_at=T0)])
     assert lead.pk > last.pk

@@ -1,0 +1,176 @@
+"""Starting and stopping SLA clocks as a lead moves; the rules in one place.
+
+- ``first_contact`` starts when a request arrives (at ``received_at``) and stops only
+  at the first human touch (a logged call, an e-mail sent, a meeting). Moving the lead
+  does not stop it; closing the lead (disqualified, referred, routed, lost) cancels it.
+- ``assignment`` starts on entering ``awaiting_assignment`` and stops when a manager
+  is assigned; going back to the SDR or closing cancels it.
+- ``manager_action`` starts on entering ``assigned`` and stops at the manager's first
+  touch or move forward; a move back or a close cancels it.
+
+A stopped clock is met when it stopped by its due time, else breached. A clock the
+worker already recorded as breached stays breached whatever happens next. Everything
+here runs inside the transaction of the change that caused it (``leads.hooks``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+
+from leadrelay.leads.hooks import Change
+from leadrelay.leads.models import Lead, LeadEvent
+from leadrelay.leads.statuses import OPEN, PATH, Status
+from leadrelay.sla.calendar import BusinessCalendar
+from leadrelay.sla.models import START_STATUS, Calendar, Clock, ClockKind, Policy
+
+
+def builtin_calendar() -> BusinessCalendar:
+    """Without any calendar configured: 09-18 Mon-Fri in the site's zone, Russian holidays."""
+    return BusinessCalendar(timezone=settings.TIME_ZONE)
+
+
+def _default_calendar() -> tuple[Calendar | None, BusinessCalendar]:
+    row = Calendar.objects.filter(is_default=True).prefetch_related("days").first()
+    return (row, row.business_calendar()) if row is not None else (None, builtin_calendar())
+
+
+def calendar_for(lead: Lead) -> tuple[Calendar | None, BusinessCalendar]:
+    """The calendar of the lead's owner's team (SDR, else manager), else the default.
+
+    Read on every clock start, not cached: a calendar or policy changed or deleted in the
+    admin applies to the next lead in every process at once.
+    """
+    for owner_id in (lead.sdr_id, lead.manager_id):
+        if owner_id is None:
+            continue
+        row = (
+            Calendar.objects.filter(teams__members__pk=owner_id)
+            .prefetch_related("days")
+            .order_by("pk")
+            .first()
+        )
+        if row is not None:
+            return row, row.business_calendar()
+    return _default_calendar()
+
+
+def calendar_of(clock: Clock) -> BusinessCalendar:
+    if clock.calendar_id is not None:
+        row = Calendar.objects.filter(pk=clock.calendar_id).prefetch_related("days").first()
+        if row is not None:
+            return row.business_calendar()
+    return _default_calendar()[1]
+
+
+def policy_for(kind: str, lead: Lead) -> Policy | None:
+    """The most specific active policy: service and source > service > source > any."""
+    best: tuple[int, int] | None = None
+    chosen = None
+    for policy in Policy.objects.filter(active=True, kind=kind):
+        if policy.service_id is not None and policy.service_id != lead.service_id:
+            continue
+        if policy.source_id is not None and policy.source_id != lead.source_id:
+            continue
+        score = (2 if policy.service_id else 0) + (1 if policy.source_id else 0)
+        if best is None or (score, -policy.pk) > best:
+            best, chosen = (score, -policy.pk), policy
+    return chosen
+
+
+def start(lead: Lead, kind: str, started_at: datetime) -> Clock | None:
+    policy = policy_for(kind, lead)
+    if policy is None:
+        return None
+    row, cal = calendar_for(lead)
+    steps = policy.steps()
+    return Clock.objects.create(
+        lead=lead,
+        policy=policy,
+        kind=kind,
+        calendar=row,
+        started_at=started_at,
+        due_at=cal.add(started_at, policy.duration),
+        next_step=0,
+        next_check_at=cal.add(started_at, policy.duration * steps[0]),
+    )
+
+
+def stop(lead: Lead, kinds: set[str], now: datetime, actor_id: int | None, cancel: bool) -> None:
+    """Stop the lead's running clocks of these kinds: met or breached, or cancelled."""
+    for clock in Clock.objects.filter(lead=lead, kind__in=kinds, outcome=Clock.Outcome.RUNNING):
+        cal = calendar_of(clock)
+        if clock.breached_at is not None or (not cancel and now > clock.due_at):
+            outcome = Clock.Outcome.BREACHED
+        elif cancel:
+            outcome = Clock.Outcome.CANCELLED
+        else:
+            outcome = Clock.Outcome.MET
+        owner = lead.manager_id if clock.kind == ClockKind.MANAGER_ACTION else lead.sdr_id
+        Clock.objects.filter(pk=clock.pk, outcome=Clock.Outcome.RUNNING).update(
+            outcome=outcome,
+            stopped_at=now,
+            stopped_by_id=actor_id,
+            owner_id=owner,
+            working_seconds=int(cal.elapsed(clock.started_at, now).total_seconds())
+            if now > clock.started_at
+            else 0,
+            calendar_seconds=max(0, int((now - clock.started_at).total_seconds())),
+            next_check_at=None,
+        )
+
+
+def refresh_deadline(lead: Lead) -> None:
+    """Keep the lead's countdown fields on its earliest running deadline."""
+    running = (
+        Clock.objects.filter(lead=lead, outcome=Clock.Outcome.RUNNING)
+        .order_by("due_at")
+        .select_related("policy")
+        .first()
+    )
+    due = warn = None
+    if running is not None:
+        due = running.due_at
+        fractions = [f for f in running.policy.steps() if f < 1.0]
+        warn = (
+            calendar_of(running).add(running.started_at, running.policy.duration * fractions[0])
+            if fractions
+            else due
+        )
+    if (lead.sla_due_at, lead.sla_warn_at) != (due, warn):
+        Lead.objects.filter(pk=lead.pk).update(sla_due_at=due, sla_warn_at=warn)
+        lead.sla_due_at, lead.sla_warn_at = due, warn
+
+
+# The clocks a status change starts and stops (first contact is the request's own).
+HANDOFF_CLOCKS = (ClockKind.ASSIGNMENT, ClockKind.MANAGER_ACTION)
+
+
+def _forward(source: str, target: str) -> bool:
+    return source in PATH and target in PATH and PATH.index(target) > PATH.index(source)
+
+
+def on_change(change: Change) -> None:
+    lead, event, now = change.lead, change.event, change.now
+    actor_id = change.actor.pk if change.actor is not None else None
+    if event.kind == LeadEvent.Kind.CREATED:
+        start(lead, ClockKind.FIRST_CONTACT, lead.received_at)
+    elif event.kind == LeadEvent.Kind.TOUCH:
+        kinds = {str(ClockKind.FIRST_CONTACT)}
+        if lead.status == Status.ASSIGNED:
+            kinds.add(ClockKind.MANAGER_ACTION)
+        stop(lead, kinds, now, actor_id, cancel=False)
+    elif event.kind == LeadEvent.Kind.STATUS:
+        source, target = change.from_status, lead.status
+        if target not in OPEN:
+            stop(lead, {k.value for k in ClockKind}, now, actor_id, cancel=True)
+        for kind in HANDOFF_CLOCKS:
+            if source == START_STATUS[kind] and target in OPEN:
+                stop(lead, {kind.value}, now, actor_id, cancel=not _forward(source, target))
+        for kind in HANDOFF_CLOCKS:
+            if target == START_STATUS[kind]:
+                start(lead, kind, now)
+    else:
+        return
+    refresh_deadline(lead)

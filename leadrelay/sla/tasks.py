@@ -1,0 +1,144 @@
+"""The worker's SLA job: fire escalation steps and record breaches as deadlines pass.
+
+Running clocks carry the time of their next step (``next_check_at``, indexed only while
+set), so a sweep reads just the clocks that are due, however many closed leads there
+are. A batch is one transaction: rows are locked with ``SKIP LOCKED`` on PostgreSQL
+(SQLite's write lock serialises workers anyway), and each step is taken with an UPDATE
+conditional on the step it read, so with any number of workers every step fires once;
+a worker killed mid-batch rolls back and the next one does the batch again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from leadrelay.accounts.models import Team, User
+from leadrelay.accounts.roles import Role
+from leadrelay.leads.models import Lead
+from leadrelay.notify.events import publish
+from leadrelay.notify.models import Notification, WebhookEndpoint
+from leadrelay.notify.outbox import notify
+from leadrelay.sla.clocks import calendar_of
+from leadrelay.sla.models import Breach, Clock, ClockKind
+
+BATCH = 200
+
+
+def _active(role: str) -> list[User]:
+    return list(User.objects.filter(is_active=True, role=role))
+
+
+def _team_leads(owners: list[User]) -> list[User]:
+    team_ids = {u.team_id for u in owners if u.team_id is not None}
+    leads = Team.objects.filter(pk__in=team_ids, lead__isnull=False).select_related("lead")
+    return [t.lead for t in leads if t.lead is not None]
+
+
+def ladder(clock: Clock, lead: Lead) -> list[list[User]]:
+    """Who hears about each escalation level: the owner, their team lead, the head."""
+    if clock.kind == ClockKind.FIRST_CONTACT:
+        owners = [lead.sdr] if lead.sdr is not None else _active(Role.SDR)
+        head = Role.HEAD_MARKETING
+    elif clock.kind == ClockKind.ASSIGNMENT:
+        owners = _active(Role.HEAD_SALES)
+        head = Role.HEAD_SALES
+    else:
+        owners = [lead.manager] if lead.manager is not None else _active(Role.HEAD_SALES)
+        head = Role.HEAD_SALES
+    return [owners, _team_leads(owners), _active(head)]
+
+
+def cause_of(clock: Clock, lead: Lead) -> str:
+    if clock.kind == ClockKind.FIRST_CONTACT:
+        return Breach.Cause.UNCLAIMED if lead.sdr_id is None else Breach.Cause.NOT_CONTACTED
+    if clock.kind == ClockKind.ASSIGNMENT:
+        return Breach.Cause.NOT_ASSIGNED
+    return Breach.Cause.NO_MANAGER_ACTION
+
+
+def fire(clock: Clock, now: datetime) -> bool:
+    """Take every step of this clock that is due by ``now``; False if another worker did."""
+    cal = calendar_of(clock)
+    steps = clock.policy.steps()
+    duration = clock.policy.duration
+    step = clock.next_step
+    fired: list[float] = []
+    while step < len(steps) and cal.add(clock.started_at, duration * steps[step]) <= now:
+        fired.append(steps[step])
+        step += 1
+    if not fired:
+        # Not due after all (the calendar changed): just move the check.
+        Clock.objects.filter(pk=clock.pk, next_step=clock.next_step).update(
+            next_check_at=cal.add(clock.started_at, duration * steps[step])
+        )
+        return False
+    next_at = cal.add(clock.started_at, duration * steps[step]) if step < len(steps) else None
+    breach = clock.breached_at is None and any(f >= 1.0 for f in fired)
+    changes: dict[str, object] = {"next_step": step, "next_check_at": next_at}
+    if breach:
+        changes["breached_at"] = now
+    won = Clock.objects.filter(
+        pk=clock.pk, next_step=clock.next_step, outcome=Clock.Outcome.RUNNING
+    ).update(**changes)
+    if not won:
+        return False
+    lead = Lead.objects.select_related("sdr", "manager", "source", "service").get(pk=clock.lead_id)
+    level = min(step - 1, 2)
+    latest = fired[-1]
+    kind = (
+        Notification.Kind.SLA_WARNING
+        if latest < 1.0
+        else Notification.Kind.SLA_BREACH
+        if level <= 1
+        else Notification.Kind.SLA_ESCALATION
+    )
+    levels = ladder(clock, lead)
+    recipients = [u for lvl in levels[: level + 1] for u in lvl]
+    due_local = timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")
+    notify(
+        recipients,
+        kind,
+        dedup_key=f"sla:{clock.pk}:{step - 1}",
+        now=now,
+        lead=lead,
+        data={"clock": clock.kind, "due": clock.due_at, "due_local": due_local, "step": latest},
+    )
+    if breach:
+        Breach.objects.create(
+            clock=clock,
+            lead=lead,
+            kind=clock.kind,
+            due_at=clock.due_at,
+            detected_at=now,
+            cause=cause_of(clock, lead),
+            responsible=lead.manager if clock.kind == ClockKind.MANAGER_ACTION else lead.sdr,
+            off_hours=not cal.is_working_time(clock.started_at),
+        )
+        publish(
+            WebhookEndpoint.Event.SLA_BREACHED,
+            lead,
+            now,
+            f"clock-{clock.pk}",
+            {"sla": {"clock": clock.kind, "due_at": clock.due_at, "cause": cause_of(clock, lead)}},
+        )
+    return True
+
+
+def sweep(now: datetime | None = None, limit: int = BATCH) -> int:
+    """One batch of due clocks. Returns how many were looked at."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = (
+            Clock.objects.filter(next_check_at__lte=now)
+            .select_related("policy")
+            .order_by("next_check_at")
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        clocks = list(due[:limit])
+        for clock in clocks:
+            fire(clock, now)
+    return len(clocks)
