@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +47,20 @@ def release_live_server_connections(
                     " WHERE datname = %s AND pid <> pg_backend_pid()",
                     [connection.settings_dict["NAME"]],
                 )
+
+
+@pytest.fixture(autouse=True)
+def default_sla_policies(django_db_blocker: Any) -> None:
+    """Put back the policies migration sla/0002 creates when a transactional test's flush
+    has emptied the tables, so every test starts from what a new install has."""
+    from django.apps import apps
+
+    from leadrelay.sla.models import Policy
+
+    with django_db_blocker.unblock():
+        if not Policy.objects.exists():
+            migration = importlib.import_module("leadrelay.sla.migrations.0002_default_policies")
+            migration.create(apps, None)
 
 
 @pytest.fixture
