@@ -50,14 +50,20 @@ def release_live_server_connections(
 
 
 @pytest.fixture(autouse=True)
-def default_sla_policies(django_db_blocker: Any) -> None:
+def default_sla_policies(request: pytest.FixtureRequest) -> None:
     """Put back the policies migration sla/0002 creates when a transactional test's flush
     has emptied the tables, so every test starts from what a new install has."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db"} & set(request.fixturenames)
+    )
+    if not uses_db:
+        return
     from django.apps import apps
 
     from leadrelay.sla.models import Policy
 
-    with django_db_blocker.unblock():
+    request.getfixturevalue("django_db_setup")
+    with request.getfixturevalue("django_db_blocker").unblock():
         if not Policy.objects.exists():
             migration = importlib.import_module("leadrelay.sla.migrations.0002_default_policies")
             migration.create(apps, None)

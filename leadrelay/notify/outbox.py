@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,8 @@ from leadrelay.notify.models import Notification, Outbox, WebhookEndpoint
 
 log = logging.getLogger("leadrelay.notify")
 
-LEASE = timedelta(seconds=120)
+# How long a claimed row is a worker's: after that another worker sends it again.
+LEASE = timedelta(seconds=float(os.environ.get("LEADRELAY_OUTBOX_LEASE_SECONDS", "120")))
 BATCH = 100
 SENDERS = 8
 _rng = random.Random()

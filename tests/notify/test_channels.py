@@ -7,13 +7,9 @@ import json
 import random
 import re
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -34,77 +30,10 @@ from leadrelay.notify.channels import (
     sign_webhook,
     webhook_headers,
 )
+from tests.notify.receiver import Receiver
 
 BODY = b'{"type":"lead.created","timestamp":"2026-03-02T09:00:00Z","data":{"id":42}}'
 TOKEN = "123456789:AAF-secret_token_value"
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """What the test server answers, and what it was sent."""
-
-    url: str
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    hold: bool = False  # wait for `release` (or 5 s) before answering
-    release: threading.Event = field(default_factory=threading.Event)
-    requests: list[Recorded] = field(default_factory=list)
-
-    def answer(self, status: int, body: bytes = b"", **headers: str) -> None:
-        self.status, self.body = status, body
-        self.headers = {name.replace("_", "-"): value for name, value in headers.items()}
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state: Receiver
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            state.requests.append(
-                Recorded(
-                    method=self.command,
-                    path=self.path,
-                    headers={name.lower(): value for name, value in self.headers.items()},
-                    body=self.rfile.read(length),
-                )
-            )
-            if state.hold:
-                state.release.wait(5)
-            self.send_response(state.status)
-            for name, value in state.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(state.body)))
-            self.end_headers()
-            self.wfile.write(state.body)
-
-        do_GET = do_POST
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def post(url: str, *, secret: str = "", timeout: float = 5, **kwargs: Any) -> SendResult:

@@ -1,0 +1,5 @@
+"""Fixtures of the notification tests."""
+
+from tests.notify.receiver import receiver
+
+__all__ = ["receiver"]
