@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field
 from leadrelay.accounts.models import Department, User
 from leadrelay.accounts.roles import Role
 from leadrelay.api.auth import TokenAuth
-from leadrelay.api.schemas import Error, EventOut, LeadOut, LeadPage, TransitionIn
+from leadrelay.api.schemas import Error, EventOut, LeadOut, LeadPage, TouchIn, TransitionIn
 from leadrelay.catalog.models import Partner
 from leadrelay.intake.normalize import normalize_email, normalize_phone
 from leadrelay.leads import queries, transitions
@@ -198,5 +198,16 @@ def transition(request: HttpRequest, lead_id: int, body: TransitionIn) -> dict[s
         version=body.version,
         reason=body.reason,
         options=options,
+    )
+    return lead_dict(lead)
+
+
+@api.post("/leads/{lead_id}/touches", response={200: LeadOut, **ERRORS}, tags=["leads"])
+def touch(request: HttpRequest, lead_id: int, body: TouchIn) -> dict[str, Any]:
+    """Log a human contact with the lead: a call with its outcome, an e-mail sent, a
+    meeting. The first one stops the 30-minute clock. 422: unknown channel, a call
+    without an outcome, or a closed lead; 403: not your lead."""
+    lead = transitions.log_touch(
+        _user(request), lead_id, body.channel, outcome=body.outcome, note=body.note
     )
     return lead_dict(lead)

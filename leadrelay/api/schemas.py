@@ -43,6 +43,12 @@ class LeadOut(Schema):
     manager: UserRef | None
     duplicate_of: int | None
     version: int
+    first_touch_at: datetime | None = Field(
+        None, description="The first human contact (call, e-mail, meeting); null before it."
+    )
+    sla_due_at: datetime | None = Field(
+        None, description="The running SLA deadline nearest to come; null when none runs."
+    )
 
 
 class LeadPage(Schema):
@@ -61,6 +67,17 @@ class TransitionIn(Schema):
     manager: int | None = Field(None, description="User id of the sales manager (to `assigned`).")
     partner: int | None = Field(None, description="Partner id (to `referred`).")
     department: int | None = Field(None, description="Department id (to `routed`).")
+
+
+class TouchIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(description="`call`, `email` (an e-mail sent) or `meeting`.")
+    outcome: str = Field(
+        "",
+        description="For calls: `reached`, `no_answer`, `busy`, `voicemail`, `wrong_number`.",
+    )
+    note: str = Field("", max_length=5000)
 
 
 class EventOut(Schema):

@@ -35,6 +35,8 @@ def lead_dict(lead: Lead) -> dict[str, Any]:
         "manager": user_ref(lead.manager),
         "duplicate_of": lead.duplicate_of_id,
         "version": lead.version,
+        "first_touch_at": lead.first_touch_at,
+        "sla_due_at": lead.sla_due_at,
     }
 
 
