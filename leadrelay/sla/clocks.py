@@ -23,7 +23,7 @@ from leadrelay.leads.hooks import Change
 from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.leads.statuses import OPEN, PATH, Status
 from leadrelay.sla.calendar import BusinessCalendar
-from leadrelay.sla.models import START_STATUS, Calendar, Clock, ClockKind, Policy
+from leadrelay.sla.models import START_STATUS, Breach, Calendar, Clock, ClockKind, Policy
 
 
 def builtin_calendar() -> BusinessCalendar:
@@ -97,8 +97,45 @@ def start(lead: Lead, kind: str, started_at: datetime) -> Clock | None:
     )
 
 
-def stop(lead: Lead, kinds: set[str], now: datetime, actor_id: int | None, cancel: bool) -> None:
-    """Stop the lead's running clocks of these kinds: met or breached, or cancelled."""
+def cause_of(clock: Clock, sdr_id: int | None) -> str:
+    """Why a deadline was missed, as the ledger records it (``sdr_id``: the lead's SDR
+    when it was missed)."""
+    if clock.kind == ClockKind.FIRST_CONTACT:
+        return Breach.Cause.UNCLAIMED if sdr_id is None else Breach.Cause.NOT_CONTACTED
+    if clock.kind == ClockKind.ASSIGNMENT:
+        return Breach.Cause.NOT_ASSIGNED
+    return Breach.Cause.NO_MANAGER_ACTION
+
+
+def record_breach(
+    clock: Clock, lead: Lead, cal: BusinessCalendar, now: datetime, sdr_id: int | None
+) -> Breach:
+    return Breach.objects.create(
+        clock=clock,
+        lead=lead,
+        kind=clock.kind,
+        due_at=clock.due_at,
+        detected_at=now,
+        cause=cause_of(clock, sdr_id),
+        responsible_id=lead.manager_id if clock.kind == ClockKind.MANAGER_ACTION else sdr_id,
+        off_hours=not cal.is_working_time(clock.started_at),
+    )
+
+
+def stop(
+    lead: Lead,
+    kinds: set[str],
+    now: datetime,
+    actor_id: int | None,
+    cancel: bool,
+    sdr_before: int | None = None,
+) -> None:
+    """Stop the lead's running clocks of these kinds: met or breached, or cancelled.
+
+    A deadline missed before the worker noticed goes into the breach ledger here; the
+    UPDATE is conditional on no breach being recorded yet, so a worker recording the
+    same breach at the same moment makes one ledger row, not two.
+    """
     for clock in Clock.objects.filter(lead=lead, kind__in=kinds, outcome=Clock.Outcome.RUNNING):
         cal = calendar_of(clock)
         if clock.breached_at is not None or (not cancel and now > clock.due_at):
@@ -108,17 +145,26 @@ def stop(lead: Lead, kinds: set[str], now: datetime, actor_id: int | None, cance
         else:
             outcome = Clock.Outcome.MET
         owner = lead.manager_id if clock.kind == ClockKind.MANAGER_ACTION else lead.sdr_id
-        Clock.objects.filter(pk=clock.pk, outcome=Clock.Outcome.RUNNING).update(
-            outcome=outcome,
-            stopped_at=now,
-            stopped_by_id=actor_id,
-            owner_id=owner,
-            working_seconds=int(cal.elapsed(clock.started_at, now).total_seconds())
+        changes = {
+            "outcome": outcome,
+            "stopped_at": now,
+            "stopped_by_id": actor_id,
+            "owner_id": owner,
+            "working_seconds": int(cal.elapsed(clock.started_at, now).total_seconds())
             if now > clock.started_at
             else 0,
-            calendar_seconds=max(0, int((now - clock.started_at).total_seconds())),
-            next_check_at=None,
-        )
+            "calendar_seconds": max(0, int((now - clock.started_at).total_seconds())),
+            "next_check_at": None,
+        }
+        running = Clock.objects.filter(pk=clock.pk, outcome=Clock.Outcome.RUNNING)
+        unrecorded = outcome == Clock.Outcome.BREACHED and clock.breached_at is None
+        if unrecorded and running.filter(breached_at__isnull=True).update(
+            **changes, breached_at=now
+        ):
+            # Missed before this change: the SDR it had then answers for it.
+            record_breach(clock, lead, cal, now, sdr_before)
+            continue
+        running.update(**changes)
 
 
 def refresh_deadline(lead: Lead) -> None:
@@ -160,14 +206,28 @@ def on_change(change: Change) -> None:
         kinds = {str(ClockKind.FIRST_CONTACT)}
         if lead.status == Status.ASSIGNED:
             kinds.add(ClockKind.MANAGER_ACTION)
-        stop(lead, kinds, now, actor_id, cancel=False)
+        stop(lead, kinds, now, actor_id, cancel=False, sdr_before=change.sdr_before)
     elif event.kind == LeadEvent.Kind.STATUS:
         source, target = change.from_status, lead.status
         if target not in OPEN:
-            stop(lead, {k.value for k in ClockKind}, now, actor_id, cancel=True)
+            stop(
+                lead,
+                {k.value for k in ClockKind},
+                now,
+                actor_id,
+                cancel=True,
+                sdr_before=change.sdr_before,
+            )
         for kind in HANDOFF_CLOCKS:
             if source == START_STATUS[kind] and target in OPEN:
-                stop(lead, {kind.value}, now, actor_id, cancel=not _forward(source, target))
+                stop(
+                    lead,
+                    {kind.value},
+                    now,
+                    actor_id,
+                    cancel=not _forward(source, target),
+                    sdr_before=change.sdr_before,
+                )
         for kind in HANDOFF_CLOCKS:
             if target == START_STATUS[kind]:
                 start(lead, kind, now)

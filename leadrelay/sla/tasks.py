@@ -21,8 +21,8 @@ from leadrelay.leads.models import Lead
 from leadrelay.notify.events import publish
 from leadrelay.notify.models import Notification, WebhookEndpoint
 from leadrelay.notify.outbox import notify
-from leadrelay.sla.clocks import calendar_of
-from leadrelay.sla.models import Breach, Clock, ClockKind
+from leadrelay.sla.clocks import calendar_of, cause_of, record_breach
+from leadrelay.sla.models import Clock, ClockKind
 
 BATCH = 200
 
@@ -49,14 +49,6 @@ def ladder(clock: Clock, lead: Lead) -> list[list[User]]:
         owners = [lead.manager] if lead.manager is not None else _active(Role.HEAD_SALES)
         head = Role.HEAD_SALES
     return [owners, _team_leads(owners), _active(head)]
-
-
-def cause_of(clock: Clock, lead: Lead) -> str:
-    if clock.kind == ClockKind.FIRST_CONTACT:
-        return Breach.Cause.UNCLAIMED if lead.sdr_id is None else Breach.Cause.NOT_CONTACTED
-    if clock.kind == ClockKind.ASSIGNMENT:
-        return Breach.Cause.NOT_ASSIGNED
-    return Breach.Cause.NO_MANAGER_ACTION
 
 
 def fire(clock: Clock, now: datetime) -> bool:
@@ -107,22 +99,19 @@ def fire(clock: Clock, now: datetime) -> bool:
         data={"clock": clock.kind, "due": clock.due_at, "due_local": due_local, "step": latest},
     )
     if breach:
-        Breach.objects.create(
-            clock=clock,
-            lead=lead,
-            kind=clock.kind,
-            due_at=clock.due_at,
-            detected_at=now,
-            cause=cause_of(clock, lead),
-            responsible=lead.manager if clock.kind == ClockKind.MANAGER_ACTION else lead.sdr,
-            off_hours=not cal.is_working_time(clock.started_at),
-        )
+        record_breach(clock, lead, cal, now, lead.sdr_id)
         publish(
             WebhookEndpoint.Event.SLA_BREACHED,
             lead,
             now,
             f"clock-{clock.pk}",
-            {"sla": {"clock": clock.kind, "due_at": clock.due_at, "cause": cause_of(clock, lead)}},
+            {
+                "sla": {
+                    "clock": clock.kind,
+                    "due_at": clock.due_at,
+                    "cause": cause_of(clock, lead.sdr_id),
+                }
+            },
         )
     return True
 

@@ -13,7 +13,7 @@ from leadrelay.catalog.models import Service
 from leadrelay.leads.errors import LeadNotFound, MissingField, TransitionNotAllowed
 from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.leads.transitions import NewLead, create_lead, log_touch
-from leadrelay.sla.models import Calendar, Clock, ClockKind, Policy
+from leadrelay.sla.models import Breach, Calendar, Clock, ClockKind, Policy
 from tests.factories import walk
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -86,7 +86,17 @@ def test_a_late_touch_is_a_breach_in_working_and_calendar_time(cast: dict[str, U
 
     late = new_lead(T0, email="late@example.ru")
     log_touch(cast["sdr"], late.pk, "meeting", now=T0 + timedelta(minutes=31))
-    assert clock(late, ClockKind.FIRST_CONTACT).outcome == Clock.Outcome.BREACHED
+    c = clock(late, ClockKind.FIRST_CONTACT)
+    assert c.outcome == Clock.Outcome.BREACHED
+    # Before the worker saw it: the touch puts the miss in the ledger itself, as it was
+    # when missed (nobody had claimed the request; the touch made the SDR its owner).
+    breach = Breach.objects.get(clock=c)
+    assert (breach.cause, breach.detected_at, breach.responsible) == (
+        Breach.Cause.UNCLAIMED,
+        T0 + timedelta(minutes=31),
+        None,
+    )
+    assert c.breached_at == T0 + timedelta(minutes=31)
 
 
 def test_moving_the_lead_does_not_stop_the_first_contact_clock(cast: dict[str, User]) -> None:

@@ -162,3 +162,15 @@ def test_two_workers_sweeping_at_once_fire_each_step_once(cast: dict[str, User])
     assert Notification.objects.filter(kind="sla_warning").count() == len(leads) * sdrs
     assert Notification.objects.filter(kind="sla_breach").count() == len(leads) * sdrs
     assert Notification.objects.filter(kind="sla_escalation").count() == len(leads) * (sdrs + 1)
+
+
+@pytest.mark.django_db
+def test_a_breach_already_recorded_by_the_worker_is_not_recorded_again(
+    cast: dict[str, User],
+) -> None:
+    lead = new_lead()
+    sweep(now=T0 + 30 * MIN)
+    log_touch(cast["sdr"], lead.pk, "call", outcome="reached", now=T0 + 40 * MIN)
+    c = Clock.objects.get(lead=lead, kind=ClockKind.FIRST_CONTACT)
+    assert (c.outcome, c.breached_at) == (Clock.Outcome.BREACHED, T0 + 30 * MIN)
+    assert Breach.objects.count() == 1
