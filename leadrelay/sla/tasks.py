@@ -21,39 +21,57 @@ from leadrelay.leads.models import Lead
 from leadrelay.notify.events import publish
 from leadrelay.notify.models import Notification, WebhookEndpoint
 from leadrelay.notify.outbox import notify
+from leadrelay.sla.calendar import BusinessCalendar
 from leadrelay.sla.clocks import calendar_of, cause_of, record_breach
 from leadrelay.sla.models import Clock, ClockKind
 
 BATCH = 200
 
 
-def _active(role: str) -> list[User]:
-    return list(User.objects.filter(is_active=True, role=role))
+class Batch:
+    """What one sweep reads once for all its clocks: calendars and people by role."""
+
+    def __init__(self) -> None:
+        self._calendars: dict[int | None, BusinessCalendar] = {}
+        self._roles: dict[str, list[User]] = {}
+        self._team_leads: dict[frozenset[int], list[User]] = {}
+
+    def calendar(self, clock: Clock) -> BusinessCalendar:
+        if clock.calendar_id not in self._calendars:
+            self._calendars[clock.calendar_id] = calendar_of(clock)
+        return self._calendars[clock.calendar_id]
+
+    def active(self, role: str) -> list[User]:
+        if role not in self._roles:
+            self._roles[role] = list(User.objects.filter(is_active=True, role=role))
+        return self._roles[role]
+
+    def team_leads(self, owners: list[User]) -> list[User]:
+        team_ids = frozenset(u.team_id for u in owners if u.team_id is not None)
+        if team_ids not in self._team_leads:
+            teams = Team.objects.filter(pk__in=team_ids, lead__isnull=False).select_related("lead")
+            self._team_leads[team_ids] = [t.lead for t in teams if t.lead is not None]
+        return self._team_leads[team_ids]
 
 
-def _team_leads(owners: list[User]) -> list[User]:
-    team_ids = {u.team_id for u in owners if u.team_id is not None}
-    leads = Team.objects.filter(pk__in=team_ids, lead__isnull=False).select_related("lead")
-    return [t.lead for t in leads if t.lead is not None]
-
-
-def ladder(clock: Clock, lead: Lead) -> list[list[User]]:
+def ladder(clock: Clock, lead: Lead, batch: Batch) -> list[list[User]]:
     """Who hears about each escalation level: the owner, their team lead, the head."""
     if clock.kind == ClockKind.FIRST_CONTACT:
-        owners = [lead.sdr] if lead.sdr is not None else _active(Role.SDR)
+        owners = [lead.sdr] if lead.sdr is not None else batch.active(Role.SDR)
         head = Role.HEAD_MARKETING
     elif clock.kind == ClockKind.ASSIGNMENT:
-        owners = _active(Role.HEAD_SALES)
+        owners = batch.active(Role.HEAD_SALES)
         head = Role.HEAD_SALES
     else:
-        owners = [lead.manager] if lead.manager is not None else _active(Role.HEAD_SALES)
+        owners = [lead.manager] if lead.manager is not None else batch.active(Role.HEAD_SALES)
         head = Role.HEAD_SALES
-    return [owners, _team_leads(owners), _active(head)]
+    return [owners, batch.team_leads(owners), batch.active(head)]
 
 
-def fire(clock: Clock, now: datetime) -> bool:
+def fire(clock: Clock, now: datetime, batch: Batch | None = None) -> bool:
     """Take every step of this clock that is due by ``now``; False if another worker did."""
-    cal = calendar_of(clock)
+    batch = batch or Batch()
+    cal = batch.calendar(clock)
     steps = clock.policy.steps()
     duration = clock.policy.duration
     step = clock.next_step
@@ -87,7 +105,7 @@ def fire(clock: Clock, now: datetime) -> bool:
         if level <= 1
         else Notification.Kind.SLA_ESCALATION
     )
-    levels = ladder(clock, lead)
+    levels = ladder(clock, lead, batch)
     recipients = [u for lvl in levels[: level + 1] for u in lvl]
     due_local = timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")
     notify(
@@ -128,6 +146,7 @@ def sweep(now: datetime | None = None, limit: int = BATCH) -> int:
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True, of=("self",))
         clocks = list(due[:limit])
+        batch = Batch()
         for clock in clocks:
-            fire(clock, now)
+            fire(clock, now, batch)
     return len(clocks)
