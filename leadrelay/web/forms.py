@@ -1,4 +1,5 @@
-"""Forms of the web pages: the lead list's query string and a move's POST body.
+"""Forms of the web pages: the lead list's query string, a move's and a contact's POST
+body, the notification centre's page, a webhook endpoint, the SLA report's filters.
 
 They only validate and translate input into domain calls' arguments; which leads a user
 sees and which moves are allowed stay in ``leadrelay.leads``.
@@ -6,17 +7,25 @@ sees and which moves are allowed stay in ``leadrelay.leads``.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadrelay.accounts.models import Department, User
 from leadrelay.accounts.roles import Role
 from leadrelay.catalog.models import Partner
 from leadrelay.intake.normalize import normalize_email, normalize_phone
-from leadrelay.leads.models import Lead
+from leadrelay.leads.models import CallOutcome, Lead, TouchChannel
 from leadrelay.leads.statuses import Stage, Status
 from leadrelay.leads.transitions import MoveOptions
+from leadrelay.notify.channels import UnsafeUrl, check_url
+from leadrelay.notify.models import WebhookEndpoint
+from leadrelay.sla.models import ClockKind
 
 
 def active_people(role: Role) -> QuerySet[User]:
@@ -115,3 +124,115 @@ class MoveForm(forms.Form):
         return MoveOptions(
             manager=data["manager"], partner=data["partner"], department=data["department"]
         )
+
+
+class TouchForm(forms.Form):
+    """A logged contact: how, the call's outcome (calls only) and a note."""
+
+    channel = forms.ChoiceField(
+        label=_("Contact"),
+        choices=TouchChannel.choices,
+        error_messages={"required": _("Choose how you contacted the lead.")},
+    )
+    outcome = forms.ChoiceField(
+        label=_("Call outcome"), required=False, choices=[("", "—"), *CallOutcome.choices]
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=4000)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("channel") == TouchChannel.CALL and not data.get("outcome"):
+            self.add_error("outcome", _("Choose the outcome of the call."))
+        elif data.get("channel") and data.get("channel") != TouchChannel.CALL:
+            data["outcome"] = ""
+        return data
+
+
+class PageForm(forms.Form):
+    """A keyset page of a list: the id of the last row of the previous page."""
+
+    cursor = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class WebhookForm(forms.Form):
+    """A new webhook endpoint; the URL must be one Leadrelay is willing to send to."""
+
+    url = forms.CharField(
+        label=_("URL"),
+        max_length=1000,
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/hooks/leadrelay"}),
+    )
+    description = forms.CharField(label=_("Description"), required=False, max_length=200)
+    events = forms.MultipleChoiceField(
+        label=_("Events"),
+        required=False,
+        choices=WebhookEndpoint.Event.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every event."),
+    )
+
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"].strip()
+        try:
+            check_url(
+                url,
+                require_https=settings.LEADRELAY_WEBHOOK_REQUIRE_HTTPS,
+                allow_private=settings.LEADRELAY_WEBHOOK_ALLOW_PRIVATE,
+            )
+        except UnsafeUrl as exc:
+            raise forms.ValidationError(
+                _("Webhooks cannot be sent to this URL: %(reason)s"),
+                code="unsafe_url",
+                params={"reason": str(exc)},
+            ) from None
+        return url
+
+
+class WebhookActiveForm(forms.Form):
+    """Switch an endpoint on (1) or off (0)."""
+
+    active = forms.TypedChoiceField(
+        choices=[("1", "on"), ("0", "off")], coerce=lambda v: v == "1", empty_value=None
+    )
+
+
+# The report reads every clock of the period into memory: a year is the most it offers.
+REPORT_MAX_DAYS = 366
+REPORT_DEFAULT_DAYS = 30
+
+
+class SlaReportForm(forms.Form):
+    """The SLA report's period (clocks started from ``start`` to ``end``, inclusive, in
+    the site's time zone) and clock kind; empty fields take the defaults."""
+
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    kind = forms.ChoiceField(label=_("Deadline"), required=False, choices=ClockKind.choices)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        today = timezone.localdate()
+        end: date = data.get("end") or today
+        start: date = data.get("start") or end - timedelta(days=REPORT_DEFAULT_DAYS - 1)
+        if "start" in self.errors or "end" in self.errors:
+            return data
+        if start > end:
+            raise forms.ValidationError(
+                _("The period starts after it ends."), code="reversed_period"
+            )
+        if (end - start).days + 1 > REPORT_MAX_DAYS:
+            raise forms.ValidationError(
+                _("Choose a period of at most %(days)s days."),
+                code="period_too_long",
+                params={"days": REPORT_MAX_DAYS},
+            )
+        data.update(start=start, end=end, kind=data.get("kind") or ClockKind.FIRST_CONTACT)
+        return data

@@ -1,13 +1,15 @@
-"""The server-rendered pages: log in, the lead list, a lead and its moves.
+"""The server-rendered pages: log in, the lead list, a lead, its moves and contacts.
 
 Views are thin adapters: leads are found only through ``leads.queries`` (scoped to the
-user), changed only through ``leads.transitions.move_lead``, and the domain's errors are
-turned into messages on the page. Under HTMX the same templates render a partial.
+user), changed only through ``leads.transitions.move_lead`` and ``log_touch``, and the
+domain's errors are turned into messages on the page. Under HTMX the same templates
+render a partial.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -26,12 +29,12 @@ from leadrelay.accounts.models import Department, User
 from leadrelay.accounts.roles import Role
 from leadrelay.catalog.models import Partner
 from leadrelay.leads.errors import LeadError, LeadNotFound
-from leadrelay.leads.models import Lead, LeadEvent
+from leadrelay.leads.models import CallOutcome, Lead, LeadEvent, TouchChannel
 from leadrelay.leads.queries import visible_leads
 from leadrelay.leads.statuses import Stage, Status, Transition
-from leadrelay.leads.transitions import allowed_moves, move_lead
-from leadrelay.web.forms import LeadFilterForm, MoveForm, active_people
-from leadrelay.web.templatetags.leadrelay_web import when
+from leadrelay.leads.transitions import _may_touch, allowed_moves, log_touch, move_lead
+from leadrelay.web.forms import LeadFilterForm, MoveForm, TouchForm, active_people
+from leadrelay.web.templatetags.leadrelay_web import Countdown, countdown, when
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -78,9 +81,10 @@ class LeadRow:
     stage: str
     sdr: str
     manager: str
+    sla: Countdown | None
 
 
-def _lead_rows(leads: list[Lead]) -> list[LeadRow]:
+def _lead_rows(leads: list[Lead], now: datetime) -> list[LeadRow]:
     no_name = _("(no name)")
     status_labels = {str(s.value): str(s.label) for s in Status}
     stage_labels = {stage: str(stage.label) for stage in Stage}
@@ -113,6 +117,7 @@ def _lead_rows(leads: list[Lead]) -> list[LeadRow]:
                 stage=stage_labels[stage] if stage is not None else "—",
                 sdr=name_of(lead.sdr),
                 manager=name_of(lead.manager),
+                sla=countdown(lead.sla_due_at, lead.sla_warn_at, now),
             )
         )
     return rows
@@ -150,7 +155,7 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "nav": "leads",
         "form": form,
-        "rows": _lead_rows(leads),
+        "rows": _lead_rows(leads, timezone.now()),
         "next_query": next_query,
         "first_query": first_query,
         "filtered": any(v for k, v in request.GET.items() if k != "cursor"),
@@ -234,6 +239,11 @@ def _lead_context(user: User, lead_id: int) -> dict[str, Any]:
         "nav": "leads",
         "lead": lead,
         "events": events,
+        "countdown": countdown(lead.sla_due_at, lead.sla_warn_at, timezone.now()),
+        # The same rule log_touch applies, so the form is offered only to who may use it.
+        "may_touch": lead.is_open and _may_touch(user, lead),
+        "touch_channels": TouchChannel.choices,
+        "call_outcomes": CallOutcome.choices,
         "moves": moves,
         "attribution": sorted((lead.attribution or {}).items()),
         "managers": [],
@@ -314,6 +324,40 @@ def lead_move(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
                 request, user, lead_id, status=exc.http_status, error=exc, **attempted
             )
         done = _("Moved to “%(status)s”.") % {"status": Status(form.cleaned_data["to"]).label}
+        if _partial(request):
+            return _render_lead(request, user, lead_id, success=done)
+    except LeadNotFound:
+        return _not_found(request)
+    messages.success(request, done)
+    return redirect("leads:detail", lead_id=lead_id)
+
+
+@login_required
+@require_POST
+def lead_touch(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+    """Log a call, an e-mail or a meeting: the human touch that stops the SLA clock."""
+    user = _user(request)
+    form = TouchForm(request.POST)
+    try:
+        if not form.is_valid():
+            return _render_lead(request, user, lead_id, status=422, touch_form=form)
+        try:
+            log_touch(
+                user,
+                lead_id,
+                form.cleaned_data["channel"],
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+            )
+        except LeadNotFound:
+            raise
+        except LeadError as exc:
+            return _render_lead(
+                request, user, lead_id, status=exc.http_status, error=exc, touch_form=form
+            )
+        done = _("Contact logged: %(channel)s.") % {
+            "channel": TouchChannel(form.cleaned_data["channel"]).label
+        }
         if _partial(request):
             return _render_lead(request, user, lead_id, success=done)
     except LeadNotFound:
