@@ -107,7 +107,8 @@ def _item(notification: Notification) -> Item:
 @login_required
 @require_GET
 def notification_list(request: HtmxHttpRequest) -> HttpResponse:
-    """The user's notifications, newest first, a keyset page at a time."""
+    """The user's notifications, newest first (by id: the order they were written in,
+    which the (user, -id) index serves), a keyset page at a time."""
     user = _user(request)
     form = PageForm(request.GET)
     if not form.is_valid():

@@ -51,6 +51,9 @@ def set_deadline(lead: Lead, due: datetime | None, warn: datetime | None) -> Non
         (T0 + timedelta(minutes=30), "late", "overdue by 0:00"),  # red from the deadline
         (T0 + timedelta(hours=2, minutes=35, seconds=59), "late", "overdue by 2:05"),
         (T0 - timedelta(hours=1, minutes=2, seconds=3), "ok", "1:32:03 left"),
+        # From a day on, whole days in front and no seconds (a weekend's deadline).
+        (T0 - timedelta(days=2, hours=3, seconds=59), "ok", "2 d 3:30 left"),
+        (T0 + timedelta(days=1, hours=2, minutes=35), "late", "overdue by 1 d 2:05"),
     ],
 )
 def test_countdown_state_and_text_at_each_moment(now: datetime, state: str, text: str) -> None:
@@ -78,7 +81,10 @@ def test_lead_list_has_a_countdown_column_rendered_by_the_server(
     page = client_for(cast["admin"]).get("/leads/").text
     assert "<th>Deadline</th>" in page
     assert "countdown.js" in page
-    assert 'data-sla-left="%(time)s left" data-sla-overdue="overdue by %(time)s"' in page
+    assert (
+        'data-sla-left="%(time)s left" data-sla-overdue="overdue by %(time)s"'
+        ' data-sla-days="%(days)s d"'
+    ) in page
     shown = countdowns(page)
     # Newest first: late, amber, fresh (the closed lead has none: "—").
     assert [state for _, _, state, _ in shown] == ["late", "warn", "ok"]

@@ -68,7 +68,7 @@ def js_instant(value: datetime) -> str:
 
 
 def left_format() -> str:
-    # Translators: an SLA countdown, e.g. "12:34 left"; %(time)s is m:ss or h:mm:ss.
+    # Translators: an SLA countdown, e.g. "12:34 left"; %(time)s is m:ss, h:mm:ss or "2 d 3:04".
     return gettext("%(time)s left")
 
 
@@ -77,17 +77,37 @@ def overdue_format() -> str:
     return gettext("overdue by %(time)s")
 
 
+def days_format() -> str:
+    # Translators: whole days in an SLA countdown, before h:mm, e.g. "2 d 3:04 left".
+    return pgettext("sla countdown", "%(days)s d")
+
+
+DAY = 86_400
+
+
+def _days(seconds: int) -> tuple[str, int]:
+    """A days prefix ("2 d ") for a day or more, and the seconds left over."""
+    if seconds < DAY:
+        return "", seconds
+    days, rest = divmod(seconds, DAY)
+    return days_format() % {"days": days} + " ", rest
+
+
 def clock_left(seconds: int) -> str:
-    """Time left as ``mm:ss`` under an hour, else ``h:mm:ss``."""
-    hours, rest = divmod(max(seconds, 0), 3600)
+    """Time left: ``mm:ss`` under an hour, ``h:mm:ss`` under a day, else ``N d h:mm``."""
+    days, rest = _days(max(seconds, 0))
+    hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}{hours}:{minutes:02d}"
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def clock_overdue(seconds: int) -> str:
-    """Time past the deadline as ``h:mm``."""
-    hours, rest = divmod(max(seconds, 0), 3600)
-    return f"{hours}:{rest // 60:02d}"
+    """Time past the deadline: ``h:mm``, with whole days in front from a day on."""
+    days, rest = _days(max(seconds, 0))
+    hours, rest = divmod(rest, 3600)
+    return f"{days}{hours}:{rest // 60:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +147,12 @@ def countdown(due: datetime | None, warn: datetime | None, now: datetime) -> Cou
 @register.simple_tag
 def sla_formats() -> str:
     """The countdown's texts for the script, as attributes of <body>, in the page's language."""
-    return format_html('data-sla-left="{}" data-sla-overdue="{}"', left_format(), overdue_format())
+    return format_html(
+        'data-sla-left="{}" data-sla-overdue="{}" data-sla-days="{}"',
+        left_format(),
+        overdue_format(),
+        days_format(),
+    )
 
 
 @register.inclusion_tag("web/_countdown.html")
