@@ -284,7 +284,7 @@ def log_touch(
             raise LeadNotFound(_("Lead %(id)s not found") % {"id": lead_id})
         if not lead.is_open:
             raise TransitionNotAllowed(_("The lead is closed; reopen it first."))
-        if not _may_touch(actor, lead):
+        if not may_touch(actor, lead):
             raise Forbidden(_("Only the lead's owner can log a contact with it."))
         changes: dict[str, Any] = {"version": lead.version + 1}
         if lead.first_touch_at is None:
@@ -316,7 +316,8 @@ def log_touch(
     return lead
 
 
-def _may_touch(user: User, lead: Lead) -> bool:
+def may_touch(user: User, lead: Lead) -> bool:
+    """Whether this user may log a contact with this lead (for forms and the API)."""
     if user.is_superuser or user.role in HEADS or user.role == Role.ADMIN:
         return True
     if user.role == Role.SDR:

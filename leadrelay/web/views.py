@@ -32,7 +32,7 @@ from leadrelay.leads.errors import LeadError, LeadNotFound
 from leadrelay.leads.models import CallOutcome, Lead, LeadEvent, TouchChannel
 from leadrelay.leads.queries import visible_leads
 from leadrelay.leads.statuses import Stage, Status, Transition
-from leadrelay.leads.transitions import _may_touch, allowed_moves, log_touch, move_lead
+from leadrelay.leads.transitions import allowed_moves, log_touch, may_touch, move_lead
 from leadrelay.web.forms import LeadFilterForm, MoveForm, TouchForm, active_people
 from leadrelay.web.templatetags.leadrelay_web import Countdown, countdown, when
 
@@ -241,7 +241,7 @@ def _lead_context(user: User, lead_id: int) -> dict[str, Any]:
         "events": events,
         "countdown": countdown(lead.sla_due_at, lead.sla_warn_at, timezone.now()),
         # The same rule log_touch applies, so the form is offered only to who may use it.
-        "may_touch": lead.is_open and _may_touch(user, lead),
+        "may_touch": lead.is_open and may_touch(user, lead),
         "touch_channels": TouchChannel.choices,
         "call_outcomes": CallOutcome.choices,
         "moves": moves,
