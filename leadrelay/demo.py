@@ -7,9 +7,14 @@ batches inside one transaction. The ORM would cost a round trip and model overhe
 row; a million leads with ~4.5 million events must load in minutes, not hours.
 
 Histories are walks over ``statuses.TRANSITIONS`` (every move is checked against the
-table when this module is imported), and each lead row is left exactly as
-``transitions.move_lead`` would leave it after the same moves: the tests replay the
-generated events through ``move_lead`` and compare.
+table when this module is imported), with the human touches ``transitions.log_touch``
+records between the moves: the SDR's first call or e-mail some working minutes after
+the request (mostly within the 30-minute deadline), the manager's after assignment.
+Each lead row is left exactly as ``move_lead`` and ``log_touch`` would leave it, and each
+history gets the SLA clocks the hooks of ``sla.clocks`` would have started and stopped
+on it, with the breaches and notifications the worker would have recorded
+(``sla.demo``): the tests replay the generated events through the real functions and
+compare. The newest requests are left for the SDRs, so their clocks run (amber, red).
 
 The same ``seed`` (and ``now``) gives the same data; only the demo users' passwords
 come from ``secrets``, because they are printed once and must not be guessable.
@@ -47,6 +52,17 @@ from leadrelay.catalog.models import Company, Contact, Partner, Service, Source
 from leadrelay.intake.demo import load_intake_demo
 from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.leads.statuses import STAGE_OF_STATUS, STAGE_ORDER, Status, find
+from leadrelay.notify.models import Notification
+from leadrelay.sla.demo import (
+    CREATED,
+    STATUS,
+    TOUCH,
+    History,
+    SlaSetup,
+    ensure_sla,
+    load_webhook_demo,
+)
+from leadrelay.sla.models import Breach, Clock
 
 __all__ = ["has_leads", "load_demo"]
 
@@ -120,7 +136,7 @@ _MEDIAN_HOURS: dict[tuple[str, str], float] = {
     (SDR_PROCESSING, REFERRED): 5,
     (SDR_PROCESSING, ROUTED): 4,
     (SDR_PROCESSING, NEW): 0.5,
-    (AWAITING, ASSIGNED): 2,
+    (AWAITING, ASSIGNED): 1,  # the head of sales hands MQLs out within the 2-hour SLA
     (AWAITING, SDR_PROCESSING): 4,
     (ASSIGNED, DISCUSSION): 20,
     (ASSIGNED, LOST): 72,
@@ -188,6 +204,26 @@ _BACKWARD_REASONS: dict[tuple[str, str], tuple[str, ...]] = {
     (REFERRED, SDR_PROCESSING): ("Партнёр отказался от заявки",),
     (ROUTED, SDR_PROCESSING): ("Вернули из группы компаний: это наш профиль",),
 }
+# Touches, as (channel, call outcome): the SDR's first one, a second call after no answer,
+# the sales manager's first one after assignment.
+_SDR_TOUCHES: tuple[tuple[tuple[str, str], float], ...] = (
+    (("call", "reached"), 0.53),
+    (("call", "no_answer"), 0.19),
+    (("call", "busy"), 0.06),
+    (("call", "voicemail"), 0.05),
+    (("call", "wrong_number"), 0.02),
+    (("email", ""), 0.15),
+)
+_RECALL_OUTCOMES: _Weights = (("reached", 0.6), ("no_answer", 0.3), ("busy", 0.1))
+_MANAGER_TOUCHES: tuple[tuple[tuple[str, str], float], ...] = (
+    (("call", "reached"), 0.45),
+    (("call", "no_answer"), 0.07),
+    (("call", "voicemail"), 0.03),
+    (("email", ""), 0.3),
+    (("meeting", ""), 0.15),
+)
+_MANAGER_DAY = 9 * _HOUR  # working time a new manager usually acts within
+
 _REFER_REASONS = ("Нужна разработка мобильного приложения", "Нужен копирайтинг", "")
 _ROUTE_REASONS = ("Заявка по профилю группы компаний", "Резюме: передано в HR", "")
 
@@ -716,6 +752,8 @@ class _Cast:
     other_department: int
     sources: list[tuple[int, str, float]]
     services: dict[str, int]
+    sdr_team: Team | None = None
+    lead_sdr: User | None = None  # the SDR team's lead: the middle step of escalation
 
 
 @dataclass
@@ -724,6 +762,9 @@ class _Batch:
     contacts: list[Row] = field(default_factory=list)
     leads: list[Row] = field(default_factory=list)
     events: list[Row] = field(default_factory=list)
+    clocks: list[Row] = field(default_factory=list)
+    breaches: list[Row] = field(default_factory=list)
+    notifications: list[Row] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -750,11 +791,20 @@ class _Generator:
         calendar: _Calendar,
         fmt: Callable[[int], str],
         ids: dict[str, int],
+        sla: SlaSetup,
     ) -> None:
         self.rng = rng
         self.cast = cast
         self.cal = calendar
         self.fmt = fmt
+        # The clocks draw from the same Random and write the same timestamps; their ids
+        # follow the tables' largest ones.
+        self.sla = sla
+        sla.rng = rng
+        sla.fmt = fmt
+        sla.next_clock = ids["clock"] + 1
+        sla.next_breach = ids["breach"] + 1
+        sla.next_notification = ids["notification"] + 1
         self.next_lead = ids["lead"] + 1
         self.next_event = ids["event"] + 1
         self.next_contact = ids["contact"] + 1
@@ -794,7 +844,14 @@ class _Generator:
         self.sdr_ids = frozenset(cast.sdrs)
         self.status_counts: dict[str, int] = {}
         self.stage_counts = [0] * _STAGE_COUNT
-        self.counts = {"leads": 0, "events": 0, "contacts": 0, "companies": 0}
+        self.counts = dict.fromkeys(
+            ("leads", "events", "contacts", "companies", "clocks", "breaches", "notifications"), 0
+        )
+        # The first-contact clock runs on the default calendar (nobody owns a new request).
+        self.first_contact_work = sla.calendar(None, None)[1]
+        self.sdr_touch_pick = _Picker(_SDR_TOUCHES)
+        self.recall_pick = _Picker(_RECALL_OUTCOMES)
+        self.manager_touch_pick = _Picker(_MANAGER_TOUCHES)
 
     # ---- identities --------------------------------------------------------------
     def _company(
@@ -946,7 +1003,8 @@ class _Generator:
         return max(300, int(median * _SPREAD[int(self.rng.random() * _NORMAL_SIZE)]))
 
     def _first_contact(self, received: int) -> int:
-        """The SDR's first touch: within 30 minutes in working hours, as a rule."""
+        """When a request closed without a call (spam, a test entry) is closed: within
+        30 minutes in working hours, as a rule."""
         rng = self.rng
         cal = self.cal
         start = cal.to_work(received, int(rng.random() * 2400))
@@ -964,7 +1022,9 @@ class _Generator:
     def generate(self, n: int) -> Iterator[_Batch]:
         """Yield batches of rows for ``n`` leads, in id order."""
         arrivals = self.cal.arrivals(self.rng, n)
+        held = self._held(arrivals)
         batch = _Batch()
+        outputs = (batch.clocks, batch.breaches, batch.notifications)
         fmt = self.fmt
         rng = self.rng
         for i in range(n):
@@ -993,8 +1053,12 @@ class _Generator:
             month = self.cal.month_keys[(received + self.cal.offset) // _DAY - self.cal.first_day]
             attribution = self._attribution(kind, service, month)
             message = self._message(service, ident.english, spam, ident.website)
-            state = self._walk(lead_id, received, spam, dup_of is not None, batch.events)
-            status, version, changed, sdr, manager, partner, routed, end_reason, reached = state
+            hold = i in held
+            state = self._walk(lead_id, received, spam, dup_of is not None, hold, batch.events)
+            status, version, changed, sdr, manager, partner, routed, end_reason, reached = state[:9]
+            first_touch, history = state[9:]
+            service_id = self.cast.services.get(service)
+            due, warn = self.sla.clocks(lead_id, service_id, source_id, history, outputs)
             batch.leads.append(
                 (
                     lead_id,
@@ -1008,7 +1072,7 @@ class _Generator:
                     message,
                     attribution,
                     ident.contact_id,
-                    self.cast.services.get(service),
+                    service_id,
                     source_id,
                     received_s,
                     sdr,
@@ -1019,6 +1083,9 @@ class _Generator:
                     end_reason,
                     changed,
                     *reached,
+                    fmt(first_touch) if first_touch is not None else None,
+                    fmt(due) if due is not None else None,
+                    fmt(warn) if warn is not None else None,
                 )
             )
             self.status_counts[status] = self.status_counts.get(status, 0) + 1
@@ -1029,8 +1096,29 @@ class _Generator:
                 self._count(batch)
                 yield batch
                 batch = _Batch()
+                outputs = (batch.clocks, batch.breaches, batch.notifications)
         self._count(batch)
         yield batch
+
+    def _held(self, arrivals: list[int]) -> set[int]:
+        """The newest requests nobody has picked up yet, so the list shows live clocks:
+        one in the second half of its first-contact deadline (amber), one past it (red).
+
+        Their arrival times are set so, whenever ``now`` is: two of the year's oldest
+        arrivals are moved to a few working minutes before it (before the last closing
+        time when ``now`` is outside working hours). Returns their positions.
+        """
+        if len(arrivals) < 50:
+            return set()
+        work = self.first_contact_work
+        rand = self.rng.random
+        now = self.cal.now
+        amber = work.back(now, 1200 + int(rand() * 450))
+        red = work.back(now, 2700 + int(rand() * 3600))
+        del arrivals[:2]
+        arrivals.extend((amber, red))
+        arrivals.sort()
+        return {bisect.bisect_left(arrivals, amber), bisect.bisect_left(arrivals, red)}
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -1044,13 +1132,27 @@ class _Generator:
         self.counts["events"] += len(batch.events)
         self.counts["contacts"] += len(batch.contacts)
         self.counts["companies"] += len(batch.companies)
+        self.counts["clocks"] += len(batch.clocks)
+        self.counts["breaches"] += len(batch.breaches)
+        self.counts["notifications"] += len(batch.notifications)
 
     def _walk(
-        self, lead_id: int, received: int, spam: bool, duplicate: bool, events: list[Row]
+        self,
+        lead_id: int,
+        received: int,
+        spam: bool,
+        duplicate: bool,
+        hold: bool,
+        events: list[Row],
     ) -> tuple[Any, ...]:
         """Walk one lead through the transition table; append its events.
 
-        Mirrors ``transitions._apply`` for the row's owners, end reason and stages.
+        Mirrors ``transitions._apply`` for the row's owners, end reason and stages, and
+        ``transitions.log_touch`` for the touches between the moves: the SDR's first
+        call or e-mail (which stops the first-contact clock), a follow-up call when
+        nobody answered, the manager's first touch after assignment. ``hold``: a newest
+        request nobody has picked up yet. Returns the row's values and the history the
+        SLA clocks are worked out from.
         """
         rng = self.rng
         rand = rng.random
@@ -1073,12 +1175,41 @@ class _Generator:
         at = fmt(t)
         append((event_id, lead_id, at, None, "created", "", NEW, "", '{"version": 1}'))
         event_id += 1
+        history: History = [(received, CREATED, "", NEW, None, None, None, at)]
+        first_touch: int | None = None
+        # Touches planned before the next move: (at, actor, channel, outcome), in order.
+        pending: list[tuple[int, int, str, str]] = []
+        manager_touch: int | None = None  # when the assigned manager means to act
+
+        def flush(until: int) -> None:
+            """Log the planned touches up to ``until`` (drop those after ``now``)."""
+            nonlocal event_id, version, sdr, first_touch
+            while pending and pending[0][0] <= until:
+                when, actor, channel, outcome = pending.pop(0)
+                if when > now:
+                    pending.clear()
+                    return
+                version += 1
+                data = f'{{"channel": "{channel}", "version": {version}'
+                if outcome:
+                    data += f', "outcome": "{outcome}"'
+                if sdr is None and actor in sdr_ids:
+                    sdr = actor
+                    data += f', "sdr": {sdr}'
+                data += "}"
+                when_s = fmt(when)
+                append((event_id, lead_id, when_s, actor, "touch", "", "", "", data))
+                event_id += 1
+                history.append((when, TOUCH, status, status, actor, sdr, manager, when_s))
+                if first_touch is None:
+                    first_touch = when
+
         designated_sdr = self.sdr_pick.pick(rand())
         backward = 0
         returned = False  # bounced back to the SDR side at least once
         lost_from = ""
         disq_reason = ""
-        while True:
+        while not hold:
             # ---- decide the move ----
             reason = ""
             option_manager: int | None = None
@@ -1146,7 +1277,9 @@ class _Generator:
                 reason = options[int(rand() * len(options))]
 
             # ---- when, and by whom ----
-            if status == NEW and not returned:
+            if status == NEW and not returned and target == SDR_PROCESSING and not spam:
+                nt = self._plan_first_touch(received, designated_sdr, pending)
+            elif status == NEW and not returned:
                 nt = self._first_contact(t)
             else:
                 delay = self._delay(status, target)
@@ -1156,6 +1289,16 @@ class _Generator:
                 nt = cal.to_work(t + delay, int(rand() * span))
             if nt <= t:
                 nt = t + 60
+            if manager_touch is not None:
+                # The manager acts before the lead moves on: when they meant to, or just
+                # before the move; a lead handed back to the queue was never touched.
+                if target != AWAITING and nt - t > 180:
+                    touch_at = min(manager_touch, nt - 60 - int(rand() * min(1800, nt - t - 120)))
+                    channel, outcome = self.manager_touch_pick.pick(rand())
+                    assert manager is not None
+                    pending.append((touch_at, manager, channel, outcome))
+                manager_touch = None
+            flush(nt - 1)
             if nt > now:
                 break  # not happened yet: the lead waits in its status
             if target == ASSIGNED:
@@ -1218,10 +1361,72 @@ class _Generator:
                     returned = True
             append((event_id, lead_id, at, actor, "status", status, target, reason, data))
             event_id += 1
+            history.append((nt, STATUS, status, target, actor, sdr, manager, at))
             status = target
             t = nt
+            if pending:  # the SDR calls after taking the request: the next move waits
+                t = max(t, pending[-1][0])
+            if target == ASSIGNED:
+                assert manager is not None
+                manager_touch = self._manager_touch(nt, sdr, manager)
+        flush(now)
         self.next_event = event_id
-        return status, version, at, sdr, manager, partner, routed, end_reason, reached
+        return (
+            status,
+            version,
+            at,
+            sdr,
+            manager,
+            partner,
+            routed,
+            end_reason,
+            reached,
+            first_touch,
+            history,
+        )
+
+    def _plan_first_touch(
+        self, received: int, actor: int, pending: list[tuple[int, int, str, str]]
+    ) -> int:
+        """Plan the SDR's first touch (and a second call when nobody answered the first)
+        into ``pending``; return when the SDR takes the request (moves it on).
+
+        The touch comes some working minutes after the request, as the first-contact
+        clock counts them: most within its 30 minutes, some later, a few much later.
+        The SDR takes the request just before calling, or logs the call first.
+        """
+        rand = self.rng.random
+        r = rand()
+        if r < 0.87:
+            delay = 45 + int(rand() ** 1.4 * 1740)
+        elif r < 0.985:
+            delay = 1800 + int(self.rng.expovariate(1 / 3000))
+        else:
+            delay = 4 * _HOUR + int(rand() * 30 * _HOUR)  # lost in the queue for days
+        first = self.first_contact_work.add(received, delay)
+        channel, outcome = self.sdr_touch_pick.pick(rand())
+        pending.append((first, actor, channel, outcome))
+        if outcome not in ("", "reached") and rand() < 0.6:
+            again = self.cal.to_work(first + 3600 + int(rand() * 3 * _HOUR), int(rand() * 3600))
+            pending.append((max(again, first + 60), actor, "call", self.recall_pick.pick(rand())))
+        if first - received < 120 or rand() < 0.4:
+            return first + 60 + int(rand() * 600)  # called first, then moved it
+        if first - received > 1800 and rand() < 0.5:
+            # Took it early, then did not get round to calling.
+            taken = self.first_contact_work.add(received, 60 + int(rand() * 900))
+            if taken < first - 60:
+                return taken
+        return first - 30 - int(rand() * min(600, first - received - 90))
+
+    def _manager_touch(self, assigned: int, sdr: int | None, manager: int) -> int:
+        """When the new manager means to act: within the working day as a rule."""
+        rand = self.rng.random
+        _, work = self.sla.calendar(sdr, manager)
+        if rand() < 0.86:
+            delay = 300 + int(rand() ** 2 * (_MANAGER_DAY - 600))
+        else:
+            delay = _MANAGER_DAY + int(self.rng.expovariate(1 / (4 * _HOUR)))
+        return work.add(assigned, delay)
 
 
 # --------------------------------------------------------------------------------------
@@ -1307,6 +1512,8 @@ def _ensure_agency() -> tuple[_Cast, list[str]]:
         other_department=departments["other"].pk,
         sources=sources,
         services=services,
+        sdr_team=teams.get("SDR"),
+        lead_sdr=users.get("sdr1"),
     )
     return cast, lines
 
@@ -1318,10 +1525,21 @@ _LEAD_FIELDS = (
     "attribution", "contact", "service", "source", "received_at", "sdr", "manager",
     "duplicate_of", "partner", "routed_to", "end_reason", "status_changed_at",
     "reached_mql_at", "reached_sql_at", "reached_sal_at", "reached_proposal_at",
-    "reached_deal_at",
+    "reached_deal_at", "first_touch_at", "sla_due_at", "sla_warn_at",
 )  # fmt: skip
 _EVENT_FIELDS = (
     "id", "lead", "at", "actor", "kind", "from_status", "to_status", "reason", "data",
+)  # fmt: skip
+_CLOCK_FIELDS = (
+    "id", "lead", "policy", "kind", "calendar", "started_at", "due_at", "outcome",
+    "stopped_at", "stopped_by", "owner", "working_seconds", "calendar_seconds", "next_step",
+    "next_check_at", "breached_at",
+)  # fmt: skip
+_BREACH_FIELDS = (
+    "id", "clock", "lead", "kind", "due_at", "detected_at", "cause", "responsible", "off_hours",
+)  # fmt: skip
+_NOTIFICATION_FIELDS = (
+    "id", "user", "lead", "kind", "data", "created_at", "read_at", "dedup_key",
 )  # fmt: skip
 _CONTACT_FIELDS = ("id", "name", "email", "phone", "position", "company", "created_at")
 _COMPANY_FIELDS = ("id", "name", "website", "created_at")
@@ -1378,6 +1596,9 @@ class _Writer:
             "contact": _Table.of(Contact, _CONTACT_FIELDS),
             "lead": _Table.of(Lead, _LEAD_FIELDS),
             "event": _Table.of(LeadEvent, _EVENT_FIELDS),
+            "clock": _Table.of(Clock, _CLOCK_FIELDS),
+            "breach": _Table.of(Breach, _BREACH_FIELDS),
+            "notification": _Table.of(Notification, _NOTIFICATION_FIELDS),
         }
         self.sql: dict[str, str] = {}
         q = connection.ops.quote_name
@@ -1515,6 +1736,9 @@ class _Writer:
         self.write("contact", batch.contacts)
         self.write("lead", batch.leads)
         self.write("event", batch.events)
+        self.write("clock", batch.clocks)
+        self.write("breach", batch.breaches)
+        self.write("notification", batch.notifications)
 
     def finish(self) -> None:
         """Rebuild dropped indexes, move PostgreSQL's id sequences past the new rows."""
@@ -1636,7 +1860,16 @@ def _produce(generator: _Generator, leads: int, send: Any) -> None:
     """The forked child: generate, pickle, send; then the totals, or the error."""
     try:
         for batch in generator.generate(leads):
-            data = ("batch", batch.companies, batch.contacts, batch.leads, batch.events)
+            data = (
+                "batch",
+                batch.companies,
+                batch.contacts,
+                batch.leads,
+                batch.events,
+                batch.clocks,
+                batch.breaches,
+                batch.notifications,
+            )
             send.send_bytes(pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
         send.send_bytes(pickle.dumps(("done", generator.stats())))
     except BrokenPipeError:
@@ -1655,10 +1888,12 @@ def load_demo(
     now: datetime | None = None,
     intake: bool = True,
 ) -> dict[str, Any]:
-    """Load the agency, its demo users and ``leads`` requests over the year before ``now``.
+    """Load the agency, its demo users and ``leads`` requests over the year before ``now``,
+    with their touches, SLA clocks, breaches and recent notifications; then today's
+    intake (unless ``intake`` is false) and a webhook endpoint with a delivery history.
 
     Returns a JSON-able summary: counts, seconds, and one line per created demo user
-    with its password (shown once). Everything is written in one transaction.
+    with its password (shown once). The year is written in one transaction.
     """
     if leads < 0:
         raise ValueError("leads must be 0 or more")
@@ -1676,12 +1911,20 @@ def load_demo(
 
     with transaction.atomic():
         cast, passwords = _ensure_agency()
+        epoch = date(1970, 1, 1)
+        sla = ensure_sla(
+            moment,
+            cast.sdr_team,
+            cast.lead_sdr,
+            epoch + timedelta(days=calendar.first_day - 1),
+            epoch + timedelta(days=calendar.last_day + 1),
+        )
         mark = lap("agency", started)
         writer = _Writer()
         try:
             ids = writer.start(leads)
             fmt = writer.fmt_factory(calendar.first_day - 1, calendar.last_day + 2)
-            producer = _Producer(_Generator(rng, cast, calendar, fmt, ids), leads)
+            producer = _Producer(_Generator(rng, cast, calendar, fmt, ids, sla), leads)
             done = events = 0
             for batch in producer:
                 writer.write_batch(batch)
@@ -1704,11 +1947,16 @@ def load_demo(
     # Today's submissions arrive the way every lead does, through the intake receiver,
     # so the deliveries pages have something real to show on first start.
     deliveries = load_intake_demo(random.Random(seed)) if intake else 0
-    lap("intake", mark)
+    mark = lap("intake", mark)
+    # After the intake: its new leads queue real webhook messages, which the demo's
+    # endpoint must not inherit as pending work.
+    webhooks = load_webhook_demo(moment, random.Random(seed))
+    lap("webhooks", mark)
     if progress:
         sys.stderr.write("\n")
     return {
         "deliveries": deliveries,
+        "webhook_messages": webhooks,
         **producer.stats,
         "seed": seed,
         "seconds": round(time.perf_counter() - started, 3),

@@ -16,9 +16,11 @@ from leadrelay.accounts.models import Department, User
 from leadrelay.accounts.roles import Role
 from leadrelay.catalog.models import Contact, Partner
 from leadrelay.leads.history import replay
-from leadrelay.leads.models import Lead, LeadEvent
+from leadrelay.leads.models import CallOutcome, Lead, LeadEvent, TouchChannel
 from leadrelay.leads.statuses import ENDS, OPEN, STAGE_ORDER, Status, find
-from leadrelay.leads.transitions import MoveOptions, NewLead, create_lead, move_lead
+from leadrelay.leads.transitions import MoveOptions, NewLead, create_lead, log_touch, move_lead
+from leadrelay.notify.models import Notification
+from leadrelay.sla.models import Breach, Clock
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 REACHED = [f"reached_{s.value}_at" for s in STAGE_ORDER]
@@ -119,32 +121,54 @@ def test_every_row_equals_the_replay_of_its_history() -> None:
     history = events_by_lead(leads)
     for lead in leads:
         events = history[lead.pk]
+        moves = [e for e in events if e.kind != "touch"]
         state = replay((e.kind, e.to_status, e.at) for e in events)
         assert lead.status == state.status, lead.pk
-        assert lead.version == state.version == len(events), lead.pk
-        assert lead.status_changed_at == events[-1].at
+        assert state.version == len(moves), lead.pk
+        assert lead.version == len(events), lead.pk  # a touch counts a version too
+        assert lead.status_changed_at == moves[-1].at
         for stage, column in zip(STAGE_ORDER, REACHED, strict=True):
             assert getattr(lead, column) == state.reached.get(stage), (lead.pk, stage)
 
 
-def test_every_event_is_an_allowed_move_by_a_role_that_may_make_it() -> None:
+def test_every_event_is_an_allowed_move_or_touch_by_someone_who_may_make_it() -> None:
     load(300)
     users = {u.pk: u for u in User.objects.all()}
     leads = list(Lead.objects.all())
     for lead_id, events in events_by_lead(leads).items():
-        created, *moves = events
+        created, *later = events
         assert (created.kind, created.to_status, created.actor_id) == ("created", "new", None)
         assert created.at == Lead.objects.get(pk=lead_id).received_at
         previous = created
-        for version, e in enumerate(moves, start=2):
+        status, sdr, manager = Status.NEW, None, None
+        for version, e in enumerate(later, start=2):
+            assert e.at > previous.at and e.at <= NOW
+            assert e.data["version"] == version
+            assert e.actor_id is not None
+            actor = users[e.actor_id]
+            if e.kind == "touch":
+                # log_touch: an open lead, by its owner (an SDR may take an unowned one).
+                assert status in OPEN, (lead_id, status)
+                assert (e.from_status, e.to_status, e.reason) == ("", "", "")
+                assert e.data["channel"] in TouchChannel.values
+                outcome = e.data.get("outcome", "")
+                assert (outcome in CallOutcome.values) == (e.data["channel"] == "call")
+                if actor.role == Role.SDR:
+                    assert sdr in (None, actor.pk)
+                else:
+                    assert actor.role == Role.SALES and manager == actor.pk
+                sdr = e.data.get("sdr", sdr)
+                previous = e
+                continue
             assert e.kind == "status"
-            assert e.from_status == previous.to_status
+            assert e.from_status == status
             move = find(e.from_status, e.to_status)
             assert move is not None, (lead_id, e.from_status, e.to_status)
             assert e.reason or not move.reason_required, (lead_id, e.from_status, e.to_status)
-            assert e.actor_id is not None and users[e.actor_id].role in move.roles
-            assert e.at > previous.at and e.at <= NOW
-            assert e.data["version"] == version
+            assert actor.role in move.roles
+            status = Status(e.to_status)
+            sdr = e.data.get("sdr", sdr)
+            manager = e.data.get("manager", manager)
             previous = e
 
 
@@ -163,6 +187,18 @@ def test_rows_are_what_move_lead_leaves_after_the_same_moves() -> None:
         twin = create_lead(NewLead(email=lead.email, received_at=lead.received_at))
         for e in events[1:]:
             data = e.data
+            if e.kind == "touch":
+                assert e.actor_id is not None
+                twin = log_touch(
+                    users[e.actor_id],
+                    twin.pk,
+                    data["channel"],
+                    outcome=data.get("outcome", ""),
+                    now=e.at,
+                )
+                mine = twin.events.order_by("-id").first()
+                assert mine is not None and mine.data == e.data, (lead.pk, "touch")
+                continue
             options = MoveOptions(
                 manager=users.get(data.get("manager") or 0)
                 if e.to_status == Status.ASSIGNED
@@ -184,6 +220,27 @@ def test_rows_are_what_move_lead_leaves_after_the_same_moves() -> None:
             assert mine is not None and mine.data == e.data, (lead.pk, e.to_status)
         for name in fields:
             assert getattr(twin, name) == getattr(lead, name), (lead.pk, name)
+        assert_same_clocks(lead, twin)
+
+
+def assert_same_clocks(lead: Lead, twin: Lead) -> None:
+    """The demo's clocks are those the real hooks started and stopped on the replay,
+    but for what only the worker does (it was not running for the twin): its steps, and
+    the breach it records, after which a close leaves the clock breached."""
+    ours = list(Clock.objects.filter(lead=lead).order_by("started_at", "kind"))
+    real = list(Clock.objects.filter(lead=twin).order_by("started_at", "kind"))
+    assert len(ours) == len(real), lead.pk
+    same = ["kind", "policy_id", "calendar_id", "started_at", "due_at", "stopped_at"]
+    same += ["stopped_by_id", "owner_id", "working_seconds", "calendar_seconds"]
+    for mine, theirs in zip(ours, real, strict=True):
+        for name in same:
+            assert getattr(mine, name) == getattr(theirs, name), (lead.pk, mine.kind, name)
+        if (mine.outcome, theirs.outcome) != (Clock.Outcome.BREACHED, Clock.Outcome.CANCELLED):
+            assert mine.outcome == theirs.outcome, (lead.pk, mine.kind)
+        else:  # closed after the worker recorded the breach
+            assert mine.breached_at is not None and mine.stopped_at is not None
+            assert mine.breached_at < mine.stopped_at
+    assert (twin.sla_due_at, twin.sla_warn_at) == (lead.sla_due_at, lead.sla_warn_at)
 
 
 def test_the_funnel_and_the_data_look_like_an_agency() -> None:
@@ -264,7 +321,8 @@ def test_the_funnel_and_the_data_look_like_an_agency() -> None:
 def schema() -> list[tuple[Any, ...]]:
     from django.db import connection
 
-    tables = [m._meta.db_table for m in (Lead, LeadEvent, Contact)] + ["catalog_company"]
+    models = (Lead, LeadEvent, Contact, Clock, Breach, Notification)
+    tables = [m._meta.db_table for m in models] + ["catalog_company"]
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
             cur.execute(
