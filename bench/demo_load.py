@@ -5,10 +5,11 @@
 
 For each engine: a baseline (raw ``executemany`` on SQLite, ``COPY`` on PostgreSQL) of
 N rows as wide as a lead row into a plain table with no indexes, a second baseline with
-the demo's whole row volume (leads, events, contacts, companies: the counts the demo
-reported) as plain rows, then the command itself on a fresh database (a new temporary
-data directory; a new PostgreSQL database, dropped afterwards). The machine is noisy:
-read the ratios, which compare figures measured minutes apart in one run.
+the demo's whole row volume (leads, events, contacts, companies, SLA clocks, breaches and
+notifications: the counts the demo reported) as plain rows, then the command itself on a
+fresh database (a new temporary data directory; a new PostgreSQL database, dropped
+afterwards). The machine is noisy: read the ratios, which compare figures measured
+minutes apart in one run.
 """
 
 from __future__ import annotations
@@ -78,7 +79,62 @@ CONTACT_ROW: tuple[Any, ...] = (
     "2026-03-02 09:12:44",
 )
 COMPANY_ROW: tuple[Any, ...] = ("ООО «Техносервис»", "https://tekhnoservis.ru", "2026-03-02")
-SHAPES = {"lead": LEAD_ROW, "event": EVENT_ROW, "contact": CONTACT_ROW, "company": COMPANY_ROW}
+CLOCK_ROW: tuple[Any, ...] = (
+    123456,
+    1,
+    "first_contact",
+    1,
+    "2026-03-02 09:12:44",
+    "2026-03-02 09:42:44",
+    "met",
+    "2026-03-02 09:31:02",
+    4,
+    4,
+    1098,
+    1098,
+    1,
+    None,
+    None,
+)
+BREACH_ROW: tuple[Any, ...] = (
+    654321,
+    123456,
+    "first_contact",
+    "2026-03-02 09:42:44",
+    "2026-03-02 09:42:51",
+    "not_contacted",
+    4,
+    0,
+)
+NOTIFICATION_ROW: tuple[Any, ...] = (
+    4,
+    123456,
+    "sla_breach",
+    '{"clock": "first_contact", "due": "2026-03-02T06:42:44Z", '
+    '"due_local": "2026-03-02 09:42", "step": 1.0}',
+    "2026-03-02 09:42:51",
+    None,
+    "sla:654321:1:4",
+)
+SHAPES = {
+    "lead": LEAD_ROW,
+    "event": EVENT_ROW,
+    "contact": CONTACT_ROW,
+    "company": COMPANY_ROW,
+    "clock": CLOCK_ROW,
+    "breach": BREACH_ROW,
+    "notification": NOTIFICATION_ROW,
+}
+# The summary's count of each table's rows.
+COUNTS = {
+    "lead": "leads",
+    "event": "events",
+    "contact": "contacts",
+    "company": "companies",
+    "clock": "clocks",
+    "breach": "breaches",
+    "notification": "notifications",
+}
 
 
 def rows(template: tuple[Any, ...], n: int) -> Iterator[tuple[Any, ...]]:
@@ -175,13 +231,8 @@ def bench_engine(engine: str, leads: int, admin_url: str) -> list[dict[str, Any]
             if engine == "postgresql":
                 with psycopg.connect(admin_url, autocommit=True) as admin:
                     admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-    total = sum(summary[k] for k in ("leads", "events", "contacts", "companies"))
-    volume = {
-        "lead": summary["leads"],
-        "event": summary["events"],
-        "contact": summary["contacts"],
-        "company": summary["companies"],
-    }
+    volume = {table: summary.get(key, 0) for table, key in COUNTS.items()}
+    total = sum(volume.values())
     print(f"[{engine}] baseline: the demo's {total:,} rows…", file=sys.stderr, flush=True)
     baseline_all = sqlite_baseline(volume) if engine == "sqlite" else pg_baseline(admin_url, volume)
     results.append(
@@ -198,7 +249,8 @@ def bench_engine(engine: str, leads: int, admin_url: str) -> list[dict[str, Any]
     results.append(
         {
             "engine": engine,
-            "what": f"leadrelay demo ({summary['events']:,} events)",
+            "what": f"leadrelay demo ({summary['events']:,} events, "
+            f"{summary.get('clocks', 0):,} clocks)",
             "rows": total,
             "s": wall,
             "leads": summary["leads"],
@@ -227,12 +279,12 @@ def main() -> int:
 
     print(f"\nDemo load, {args.leads:,} leads ({time.strftime('%Y-%m-%d %H:%M')})")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
-    header = f"{'engine':<11} {'what':<42} {'rows':>11} {'wall s':>8} {'rows/s':>10}"
+    header = f"{'engine':<11} {'what':<52} {'rows':>11} {'wall s':>8} {'rows/s':>10}"
     header += f" {'leads/s':>9} {'× N rows':>9} {'× volume':>9}"
     print(header)
     print("-" * len(header))
     for r in results:
-        line = f"{r['engine']:<11} {r['what']:<42} {r['rows']:>11,} {r['s']:>8.1f}"
+        line = f"{r['engine']:<11} {r['what']:<52} {r['rows']:>11,} {r['s']:>8.1f}"
         line += f" {r['rows'] / r['s']:>10,.0f}"
         if "leads" in r:
             line += f" {r['leads'] / r['s']:>9,.0f} {r['ratio']:>9.2f} {r['ratio_all']:>9.2f}"
