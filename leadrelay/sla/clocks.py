@@ -79,13 +79,23 @@ def policy_for(kind: str, lead: Lead) -> Policy | None:
     return chosen
 
 
-def start(lead: Lead, kind: str, started_at: datetime) -> Clock | None:
+def warn_at(clock: Clock, policy: Policy, cal: BusinessCalendar) -> datetime:
+    """When the countdown turns amber: the first escalation step before the deadline."""
+    fractions = [f for f in policy.steps() if f < 1.0]
+    if not fractions:
+        return clock.due_at
+    return cal.add(clock.started_at, policy.duration * fractions[0])
+
+
+def start(
+    lead: Lead, kind: str, started_at: datetime
+) -> tuple[Clock, Policy, BusinessCalendar] | None:
     policy = policy_for(kind, lead)
     if policy is None:
         return None
     row, cal = calendar_for(lead)
     steps = policy.steps()
-    return Clock.objects.create(
+    clock = Clock.objects.create(
         lead=lead,
         policy=policy,
         kind=kind,
@@ -95,6 +105,7 @@ def start(lead: Lead, kind: str, started_at: datetime) -> Clock | None:
         next_step=0,
         next_check_at=cal.add(started_at, policy.duration * steps[0]),
     )
+    return clock, policy, cal
 
 
 def cause_of(clock: Clock, sdr_id: int | None) -> str:
@@ -178,12 +189,11 @@ def refresh_deadline(lead: Lead) -> None:
     due = warn = None
     if running is not None:
         due = running.due_at
-        fractions = [f for f in running.policy.steps() if f < 1.0]
-        warn = (
-            calendar_of(running).add(running.started_at, running.policy.duration * fractions[0])
-            if fractions
-            else due
-        )
+        warn = warn_at(running, running.policy, calendar_of(running))
+    set_deadline(lead, due, warn)
+
+
+def set_deadline(lead: Lead, due: datetime | None, warn: datetime | None) -> None:
     if (lead.sla_due_at, lead.sla_warn_at) != (due, warn):
         Lead.objects.filter(pk=lead.pk).update(sla_due_at=due, sla_warn_at=warn)
         lead.sla_due_at, lead.sla_warn_at = due, warn
@@ -201,7 +211,12 @@ def on_change(change: Change) -> None:
     lead, event, now = change.lead, change.event, change.now
     actor_id = change.actor.pk if change.actor is not None else None
     if event.kind == LeadEvent.Kind.CREATED:
-        start(lead, ClockKind.FIRST_CONTACT, lead.received_at)
+        # A new lead has just this clock: its deadline is known without reading it back.
+        started = start(lead, ClockKind.FIRST_CONTACT, lead.received_at)
+        if started is not None:
+            clock, policy, cal = started
+            set_deadline(lead, clock.due_at, warn_at(clock, policy, cal))
+        return
     elif event.kind == LeadEvent.Kind.TOUCH:
         kinds = {str(ClockKind.FIRST_CONTACT)}
         if lead.status == Status.ASSIGNED:
