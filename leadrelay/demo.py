@@ -23,6 +23,7 @@ come from ``secrets``, because they are printed once and must not be guessable.
 from __future__ import annotations
 
 import bisect
+import gc
 import json
 import math
 import multiprocessing
@@ -1083,7 +1084,7 @@ class _Generator:
                     end_reason,
                     changed,
                     *reached,
-                    fmt(first_touch) if first_touch is not None else None,
+                    first_touch,
                     fmt(due) if due is not None else None,
                     fmt(warn) if warn is not None else None,
                 )
@@ -1176,7 +1177,7 @@ class _Generator:
         append((event_id, lead_id, at, None, "created", "", NEW, "", '{"version": 1}'))
         event_id += 1
         history: History = [(received, CREATED, "", NEW, None, None, None, at)]
-        first_touch: int | None = None
+        first_touch: str | None = None  # as stored
         # Touches planned before the next move: (at, actor, channel, outcome), in order.
         pending: list[tuple[int, int, str, str]] = []
         manager_touch: int | None = None  # when the assigned manager means to act
@@ -1202,7 +1203,7 @@ class _Generator:
                 event_id += 1
                 history.append((when, TOUCH, status, status, actor, sdr, manager, when_s))
                 if first_touch is None:
-                    first_touch = when
+                    first_touch = when_s
 
         designated_sdr = self.sdr_pick.pick(rand())
         backward = 0
@@ -1298,7 +1299,8 @@ class _Generator:
                     assert manager is not None
                     pending.append((touch_at, manager, channel, outcome))
                 manager_touch = None
-            flush(nt - 1)
+            if pending:
+                flush(nt - 1)
             if nt > now:
                 break  # not happened yet: the lead waits in its status
             if target == ASSIGNED:
@@ -1369,7 +1371,8 @@ class _Generator:
             if target == ASSIGNED:
                 assert manager is not None
                 manager_touch = self._manager_touch(nt, sdr, manager)
-        flush(now)
+        if pending:
+            flush(now)
         self.next_event = event_id
         return (
             status,
@@ -1584,6 +1587,14 @@ class _Table:
         return cls(meta.db_table, tuple(columns), tuple(extra))
 
 
+# Tables whose indexes SQLite keeps through a large load: every key grows with the lead
+# id (the lead, a start or detection time) or takes a handful of values (a policy, a
+# calendar, an owner), so each row is added at the end of a few index pages, which
+# costs less than sorting millions of keys afterwards. (PostgreSQL still drops their
+# foreign keys: it would check them row by row at commit.)
+_APPENDED = frozenset({"clock", "breach", "notification"})
+
+
 class _Writer:
     """Inserts rows into the current transaction: executemany on SQLite, COPY on PostgreSQL."""
 
@@ -1670,7 +1681,9 @@ class _Writer:
 
     def _drop_indexes(self, cur: Any) -> None:
         q = connection.ops.quote_name
-        for table in self.tables.values():
+        for key, table in self.tables.items():
+            if self.vendor == "sqlite" and key in _APPENDED:
+                continue
             if self.vendor == "sqlite":
                 # sql IS NULL: the automatic indexes of UNIQUE constraints, not droppable.
                 cur.execute(
@@ -1858,6 +1871,9 @@ class _Producer:
 
 def _produce(generator: _Generator, leads: int, send: Any) -> None:
     """The forked child: generate, pickle, send; then the totals, or the error."""
+    # Millions of short-lived tuples and no reference cycles: the cyclic collector would
+    # only rescan the batch in hand. The process ends with the load.
+    gc.disable()
     try:
         for batch in generator.generate(leads):
             data = (

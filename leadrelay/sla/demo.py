@@ -34,7 +34,7 @@ from leadrelay.accounts.models import Team, User
 from leadrelay.accounts.roles import Role
 from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.leads.serialize import lead_dict
-from leadrelay.leads.statuses import OPEN, PATH, Status
+from leadrelay.leads.statuses import OPEN, PATH
 from leadrelay.notify.channels import WEBHOOK_RETRY_SCHEDULE, new_webhook_secret
 from leadrelay.notify.models import Notification, Outbox, WebhookEndpoint
 from leadrelay.notify.outbox import admins, plain
@@ -136,12 +136,9 @@ _ASSIGNMENT = ClockKind.ASSIGNMENT.value
 _MANAGER_ACTION = ClockKind.MANAGER_ACTION.value
 _OPEN = frozenset(s.value for s in OPEN)
 _PATH = tuple(s.value for s in PATH)
-_ASSIGNED = Status.ASSIGNED.value
-_AWAITING = Status.AWAITING_ASSIGNMENT.value
-_HANDOFF_START = {
-    START_STATUS[ClockKind.ASSIGNMENT].value: _ASSIGNMENT,
-    START_STATUS[ClockKind.MANAGER_ACTION].value: _MANAGER_ACTION,
-}
+# The statuses the hand-off clocks start in (the manager's also stops at a touch there).
+_AWAITING = START_STATUS[ClockKind.ASSIGNMENT].value
+_ASSIGNED = START_STATUS[ClockKind.MANAGER_ACTION].value
 _RUNNING, _MET, _BREACHED, _CANCELLED = "running", "met", "breached", "cancelled"
 _WARNING = Notification.Kind.SLA_WARNING.value
 _BREACH = Notification.Kind.SLA_BREACH.value
@@ -155,6 +152,7 @@ def _forward(source: str, target: str) -> bool:
 @dataclass(frozen=True)
 class _Policy:
     pk: int
+    kind: str
     seconds: int
     steps: tuple[float, ...]  # Policy.steps(): ascending, with 1.0
     step_seconds: tuple[int, ...]
@@ -171,7 +169,6 @@ class _Clock:
 
     def __init__(
         self,
-        kind: str,
         policy: _Policy,
         calendar: int | None,
         work: WorkTime,
@@ -179,7 +176,7 @@ class _Clock:
         started_s: str,
         worked: int,
     ) -> None:
-        self.kind = kind
+        self.kind = policy.kind
         self.policy = policy
         self.calendar = calendar
         self.work = work
@@ -220,6 +217,9 @@ class SlaSetup:
     next_breach: int = 1
     next_notification: int = 1
     _chosen: dict[tuple[str, int | None, int | None], _Policy | None] = field(default_factory=dict)
+    _by_lead: dict[
+        tuple[int | None, int | None], tuple[_Policy | None, _Policy | None, _Policy | None]
+    ] = field(default_factory=dict)
 
     # ---- what sla.clocks would look up ----------------------------------------------
     def policy(self, kind: str, service: int | None, source: int | None) -> _Policy | None:
@@ -282,6 +282,9 @@ class SlaSetup:
         """
         running: dict[str, _Clock] = {}
         stop = self._stop
+        start = self._start
+        key = (service, source)
+        policies = self._by_lead.get(key) or self._lead_policies(key)
         for at, code, source_status, target, actor, sdr, manager, at_s in history:
             if code == TOUCH:
                 if _FIRST_CONTACT in running:
@@ -305,11 +308,12 @@ class SlaSetup:
                         clock = running.pop(_MANAGER_ACTION)
                         cancel = not _forward(source_status, target)
                         stop(clock, lead, at, at_s, actor, manager, cancel, history, out)
-                kind = _HANDOFF_START.get(target)
-                if kind is not None:
-                    self._start(running, kind, at, at_s, service, source, sdr, manager)
-            else:
-                self._start(running, _FIRST_CONTACT, at, at_s, service, source, sdr, manager)
+                if target == _AWAITING and policies[1] is not None:
+                    running[_ASSIGNMENT] = start(policies[1], at, at_s, sdr, manager)
+                elif target == _ASSIGNED and policies[2] is not None:
+                    running[_MANAGER_ACTION] = start(policies[2], at, at_s, sdr, manager)
+            elif policies[0] is not None:
+                running[_FIRST_CONTACT] = start(policies[0], at, at_s, sdr, manager)
         if not running:
             return None, None
         first: _Clock | None = None
@@ -322,22 +326,23 @@ class SlaSetup:
         assert first is not None
         return first.due, first.time(first.policy.warn_seconds)
 
+    def _lead_policies(
+        self, key: tuple[int | None, int | None]
+    ) -> tuple[_Policy | None, _Policy | None, _Policy | None]:
+        """The first-contact, assignment and manager-action policies of a service and
+        source."""
+        found = (
+            self.policy(_FIRST_CONTACT, *key),
+            self.policy(_ASSIGNMENT, *key),
+            self.policy(_MANAGER_ACTION, *key),
+        )
+        self._by_lead[key] = found
+        return found
+
     def _start(
-        self,
-        running: dict[str, _Clock],
-        kind: str,
-        at: int,
-        at_s: str,
-        service: int | None,
-        source: int | None,
-        sdr: int | None,
-        manager: int | None,
-    ) -> None:
-        """``clocks.start``: the policy and calendar the lead has now, the due time."""
-        key = (kind, service, source)
-        policy = self._chosen[key] if key in self._chosen else self.policy(kind, service, source)
-        if policy is None:
-            return
+        self, policy: _Policy, at: int, at_s: str, sdr: int | None, manager: int | None
+    ) -> _Clock:
+        """``clocks.start``: the calendar the lead has now, the due time."""
         by_owner = self.by_owner
         if sdr is not None and sdr in by_owner:
             calendar, work = by_owner[sdr]
@@ -345,10 +350,10 @@ class SlaSetup:
             calendar, work = by_owner[manager]
         else:
             calendar, work = self.default
-        clock = _Clock(kind, policy, calendar, work, at, at_s, work._worked(at))
+        clock = _Clock(policy, calendar, work, at, at_s, work._worked(at))
         clock.due = clock.time(policy.seconds)
         clock.delay = 2 + int(self.rng.random() * 14)
-        running[kind] = clock
+        return clock
 
     def _fired(
         self, clock: _Clock, until: int, inclusive: bool
@@ -386,7 +391,12 @@ class SlaSetup:
             # The worker takes a step at the earliest the second it falls due: a stop in
             # between finds the breach recorded, as a stop after a real sweep would.
             clock.delay = 0
-        fired, _ = self._fired(clock, at, False)
+        # Most clocks stop before their first step (which is no earlier in calendar
+        # time than in working time): nothing fired.
+        if at - clock.started <= clock.policy.step_seconds[0]:
+            fired = []
+        else:
+            fired = self._fired(clock, at, False)[0]
         if (fired and fired[-1][0] >= clock.policy.due_step) or (not cancel and at > due):
             outcome = _BREACHED
         elif cancel:
@@ -544,6 +554,7 @@ def _policy(row: Policy) -> _Policy:
     step_seconds = tuple(round(seconds * f) for f in steps)
     return _Policy(
         pk=row.pk,
+        kind=row.kind,
         seconds=seconds,
         steps=steps,
         step_seconds=step_seconds,
