@@ -11,15 +11,21 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from types import FrameType
 
 from django.db import close_old_connections
+from django.utils import timezone
 
 log = logging.getLogger("leadrelay.worker")
 
 # A job does one bounded batch of due work and returns how many items it handled.
 Job = Callable[[], int]
 JOBS: list[Job] = []
+# A waker tells when its work next falls due (None: nothing scheduled), so an idle worker
+# wakes at a deadline instead of up to IDLE_SECONDS after it.
+Waker = Callable[[], datetime | None]
+WAKERS: list[Waker] = []
 
 IDLE_SECONDS = 2.0
 
@@ -27,6 +33,22 @@ IDLE_SECONDS = 2.0
 def register(job: Job) -> Job:
     JOBS.append(job)
     return job
+
+
+def idle_seconds(now: datetime | None = None) -> float:
+    """How long an idle worker may sleep: until the next known due time, at most
+    IDLE_SECONDS (work can also appear unannounced, e.g. a new delivery)."""
+    now = now or timezone.now()
+    wait = IDLE_SECONDS
+    for waker in WAKERS:
+        try:
+            due = waker()
+        except Exception:  # a broken waker only costs promptness
+            log.exception("worker waker %s failed", getattr(waker, "__name__", waker))
+            continue
+        if due is not None:
+            wait = min(wait, max(0.0, (due - now).total_seconds()))
+    return wait
 
 
 def run_pass() -> int:
@@ -43,12 +65,15 @@ def run_pass() -> int:
 
 def register_jobs() -> None:
     from leadrelay.intake.tasks import process_due_deliveries
-    from leadrelay.notify.outbox import deliver_due
-    from leadrelay.sla.tasks import sweep
+    from leadrelay.notify.outbox import deliver_due, next_due
+    from leadrelay.sla.tasks import next_check, sweep_due
 
-    for job in (process_due_deliveries, sweep, deliver_due):
+    for job in (process_due_deliveries, sweep_due, deliver_due):
         if job not in JOBS:
             register(job)
+    for waker in (next_check, next_due):
+        if waker not in WAKERS:
+            WAKERS.append(waker)
 
 
 def run_worker(once: bool = False) -> int:
@@ -65,5 +90,6 @@ def run_worker(once: bool = False) -> int:
         if once:
             break
         if handled == 0:
-            stop.wait(IDLE_SECONDS)
+            stop.wait(idle_seconds())
+            close_old_connections()
     return 0

@@ -288,3 +288,13 @@ def deliver_due(now: datetime | None = None) -> int:
         for row, result in zip(rows, results, strict=True):
             record(row, result, done)
     return len(rows)
+
+
+def next_due() -> datetime | None:
+    """When the next pending message falls due (its retry time, or now)."""
+    return (
+        Outbox.objects.filter(status=Outbox.Status.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )

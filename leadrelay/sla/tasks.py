@@ -150,3 +150,28 @@ def sweep(now: datetime | None = None, limit: int = BATCH) -> int:
         for clock in clocks:
             fire(clock, now, batch)
     return len(clocks)
+
+
+SWEEP_ROUNDS = 10
+
+
+def sweep_due(now: datetime | None = None) -> int:
+    """The worker's job: sweep batch after batch while clocks are due (a burst of
+    deadlines is cleared in one pass), up to SWEEP_ROUNDS batches."""
+    handled = 0
+    for _ in range(SWEEP_ROUNDS):
+        done = sweep(now)
+        handled += done
+        if done < BATCH:
+            break
+    return handled
+
+
+def next_check() -> datetime | None:
+    """When the next escalation step falls due (read from the index of running clocks)."""
+    return (
+        Clock.objects.filter(next_check_at__isnull=False)
+        .order_by("next_check_at")
+        .values_list("next_check_at", flat=True)
+        .first()
+    )
