@@ -391,20 +391,42 @@ class SlaSetup:
             # The worker takes a step at the earliest the second it falls due: a stop in
             # between finds the breach recorded, as a stop after a real sweep would.
             clock.delay = 0
-        # Most clocks stop before their first step (which is no earlier in calendar
-        # time than in working time): nothing fired.
-        if at - clock.started <= clock.policy.step_seconds[0]:
-            fired = []
-        else:
-            fired = self._fired(clock, at, False)[0]
-        if (fired and fired[-1][0] >= clock.policy.due_step) or (not cancel and at > due):
+        started = clock.started
+        working = clock.work._worked(at) - clock.worked if at > started else 0
+        policy = clock.policy
+        if at - started <= policy.step_seconds[0]:
+            # Most clocks stop before their first step (which is no earlier in calendar
+            # time than in working time): nothing fired, the row alone.
+            clock_id = self.next_clock
+            self.next_clock = clock_id + 1
+            out[0].append(
+                (
+                    clock_id,
+                    lead,
+                    policy.pk,
+                    clock.kind,
+                    clock.calendar,
+                    clock.started_s,
+                    self.fmt(due),
+                    _CANCELLED if cancel else _MET,
+                    at_s,
+                    actor,
+                    owner,
+                    working,
+                    max(0, at - started),
+                    0,
+                    None,
+                    None,
+                )
+            )
+            return
+        fired = self._fired(clock, at, False)[0]
+        if (fired and fired[-1][0] >= policy.due_step) or (not cancel and at > due):
             outcome = _BREACHED
         elif cancel:
             outcome = _CANCELLED
         else:
             outcome = _MET
-        started = clock.started
-        working = clock.work._worked(at) - clock.worked if at > started else 0
         stopped = (at_s, actor, owner, working, max(0, at - started))
         self._write(clock, lead, outcome, stopped, fired, None, history, out)
 
