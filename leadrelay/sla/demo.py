@@ -160,22 +160,22 @@ class _Policy:
     warn_seconds: int  # refresh_deadline's warning: the first step below 1.0, else the due
 
 
+# A running clock as the loop carries it (most stop before any step, and need no more):
+# policy, calendar id, its working time, started (and as stored), the calendar's working
+# seconds up to the start, due, how long after a step falls due the worker takes it.
+_Running = tuple[_Policy, int | None, WorkTime, int, str, int, int, int]
+
+
 class _Clock:
-    """A running clock: its policy and calendar, when it started and is due."""
+    """A clock that had steps taken or still runs: its policy and calendar, when it
+    started and is due."""
 
     __slots__ = (
         "calendar", "delay", "due", "kind", "policy", "started", "started_s", "work", "worked",
     )  # fmt: skip
 
-    def __init__(
-        self,
-        policy: _Policy,
-        calendar: int | None,
-        work: WorkTime,
-        started: int,
-        started_s: str,
-        worked: int,
-    ) -> None:
+    def __init__(self, running: _Running) -> None:
+        policy, calendar, work, started, started_s, worked, due, delay = running
         self.kind = policy.kind
         self.policy = policy
         self.calendar = calendar
@@ -183,8 +183,8 @@ class _Clock:
         self.started = started
         self.started_s = started_s  # as the writer stores it
         self.worked = worked  # the calendar's working seconds up to the start
-        self.due = started
-        self.delay = 0  # how long after a step falls due the worker takes it
+        self.due = due
+        self.delay = delay  # how long after a step falls due the worker takes it
 
     def time(self, seconds: int) -> int:
         """``work.add(started, seconds)`` for seconds > 0, from the start's position."""
@@ -280,7 +280,7 @@ class SlaSetup:
         starts one; a touch stops the first-contact clock, and the manager's while the
         lead is assigned.
         """
-        running: dict[str, _Clock] = {}
+        running: dict[str, _Running] = {}
         stop = self._stop
         start = self._start
         key = (service, source)
@@ -296,8 +296,8 @@ class SlaSetup:
             elif code == STATUS:
                 if running:
                     if target not in _OPEN:
-                        for clock in running.values():
-                            owner = manager if clock.kind == _MANAGER_ACTION else sdr
+                        for kind, clock in running.items():
+                            owner = manager if kind == _MANAGER_ACTION else sdr
                             stop(clock, lead, at, at_s, actor, owner, True, history, out)
                         running.clear()
                     elif source_status == _AWAITING and _ASSIGNMENT in running:
@@ -317,12 +317,13 @@ class SlaSetup:
         if not running:
             return None, None
         first: _Clock | None = None
-        for clock in running.values():
-            if first is None or clock.due < first.due:
-                first = clock
-            fired, next_at = self._fired(clock, self.now, True)
+        for values in running.values():
+            live = _Clock(values)
+            if first is None or live.due < first.due:
+                first = live
+            fired, next_at = self._fired(live, self.now, True)
             next_check = self.fmt(next_at) if next_at is not None else None
-            self._write(clock, lead, _RUNNING, None, fired, next_check, history, out)
+            self._write(live, lead, _RUNNING, None, fired, next_check, history, out)
         assert first is not None
         return first.due, first.time(first.policy.warn_seconds)
 
@@ -341,7 +342,7 @@ class SlaSetup:
 
     def _start(
         self, policy: _Policy, at: int, at_s: str, sdr: int | None, manager: int | None
-    ) -> _Clock:
+    ) -> _Running:
         """``clocks.start``: the calendar the lead has now, the due time."""
         by_owner = self.by_owner
         if sdr is not None and sdr in by_owner:
@@ -350,10 +351,14 @@ class SlaSetup:
             calendar, work = by_owner[manager]
         else:
             calendar, work = self.default
-        clock = _Clock(policy, calendar, work, at, at_s, work._worked(at))
-        clock.due = clock.time(policy.seconds)
-        clock.delay = 2 + int(self.rng.random() * 14)
-        return clock
+        # WorkTime._worked and add, inlined: this runs for every clock.
+        starts, before = work.starts, work.before
+        i = bisect.bisect_right(starts, at) - 1
+        worked = before[i] + min(at, work.ends[i]) - starts[i] if i >= 0 else 0
+        target = worked + policy.seconds
+        j = bisect.bisect_left(work.through, target)
+        due = starts[j] + target - before[j]
+        return (policy, calendar, work, at, at_s, worked, due, 2 + int(self.rng.random() * 14))
 
     def _fired(
         self, clock: _Clock, until: int, inclusive: bool
@@ -375,7 +380,7 @@ class SlaSetup:
 
     def _stop(
         self,
-        clock: _Clock,
+        running: _Running,
         lead: int,
         at: int,
         at_s: str,
@@ -386,14 +391,13 @@ class SlaSetup:
         out: Out,
     ) -> None:
         """``clocks.stop``: met or breached, or cancelled; the worker's steps before it."""
-        due = clock.due
-        if due < at <= due + clock.delay:
-            # The worker takes a step at the earliest the second it falls due: a stop in
-            # between finds the breach recorded, as a stop after a real sweep would.
-            clock.delay = 0
-        started = clock.started
-        working = clock.work._worked(at) - clock.worked if at > started else 0
-        policy = clock.policy
+        policy, calendar, work, started, started_s, worked, due, _ = running
+        if at > started:
+            # WorkTime.elapsed from the start's position, inlined.
+            i = bisect.bisect_right(work.starts, at) - 1
+            working = work.before[i] + min(at, work.ends[i]) - work.starts[i] - worked
+        else:
+            working = 0
         if at - started <= policy.step_seconds[0]:
             # Most clocks stop before their first step (which is no earlier in calendar
             # time than in working time): nothing fired, the row alone.
@@ -404,9 +408,9 @@ class SlaSetup:
                     clock_id,
                     lead,
                     policy.pk,
-                    clock.kind,
-                    clock.calendar,
-                    clock.started_s,
+                    policy.kind,
+                    calendar,
+                    started_s,
                     self.fmt(due),
                     _CANCELLED if cancel else _MET,
                     at_s,
@@ -420,6 +424,11 @@ class SlaSetup:
                 )
             )
             return
+        clock = _Clock(running)
+        if due < at <= due + clock.delay:
+            # The worker takes a step at the earliest the second it falls due: a stop in
+            # between finds the breach recorded, as a stop after a real sweep would.
+            clock.delay = 0
         fired = self._fired(clock, at, False)[0]
         if (fired and fired[-1][0] >= policy.due_step) or (not cancel and at > due):
             outcome = _BREACHED
