@@ -16,6 +16,7 @@ here runs inside the transaction of the change that caused it (``leads.hooks``).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -28,7 +29,12 @@ from leadrelay.sla.models import START_STATUS, Breach, Calendar, Clock, ClockKin
 
 def builtin_calendar() -> BusinessCalendar:
     """Without any calendar configured: 09-18 Mon-Fri in the site's zone, Russian holidays."""
-    return BusinessCalendar(timezone=settings.TIME_ZONE)
+    return _builtin(settings.TIME_ZONE)
+
+
+@lru_cache(maxsize=4)
+def _builtin(zone: str) -> BusinessCalendar:
+    return BusinessCalendar(timezone=zone)
 
 
 def _default_calendar() -> tuple[Calendar | None, BusinessCalendar]:

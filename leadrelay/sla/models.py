@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -77,26 +79,44 @@ class Calendar(models.Model):
         return self.name
 
     def business_calendar(self) -> BusinessCalendar:
-        """The pure calendar this row describes, with its exception days."""
-        week = {}
-        for day, key in enumerate(WEEKDAYS):
-            if key in (self.hours or {}):
-                week[day] = parse_intervals(self.hours[key])
-        days_off = set()
-        working: dict[date, tuple[Interval, ...]] = {}
-        for row in self.days.all():
-            if row.working:
-                working[row.date] = parse_intervals(row.hours or [])
-            else:
-                days_off.add(row.date)
-        return BusinessCalendar(
-            timezone=self.timezone,
-            week=week,
-            country=self.country or None,
-            subdivision=self.subdivision or None,
-            days_off=frozenset(days_off),
-            working_days=working,
+        """The pure calendar this row describes, with its exception days.
+
+        Built once per distinct content and process: a calendar keeps per-day caches,
+        so reusing it makes every due-time computation after the first nearly free. The
+        row is still read each time, so an edit applies at once everywhere.
+        """
+        days = tuple(
+            sorted((d.date, d.working, json.dumps(d.hours or [])) for d in self.days.all())
         )
+        return _pure_calendar(
+            self.timezone,
+            json.dumps(self.hours or {}, sort_keys=True),
+            self.country,
+            self.subdivision,
+            days,
+        )
+
+
+@lru_cache(maxsize=64)
+def _pure_calendar(
+    timezone: str,
+    hours: str,
+    country: str,
+    subdivision: str,
+    days: tuple[tuple[date, bool, str], ...],
+) -> BusinessCalendar:
+    by_day = json.loads(hours)
+    week = {day: parse_intervals(by_day[key]) for day, key in enumerate(WEEKDAYS) if key in by_day}
+    days_off = frozenset(d for d, working, _ in days if not working)
+    working_days = {d: parse_intervals(json.loads(h)) for d, working, h in days if working}
+    return BusinessCalendar(
+        timezone=timezone,
+        week=week,
+        country=country or None,
+        subdivision=subdivision or None,
+        days_off=days_off,
+        working_days=working_days,
+    )
 
 
 class CalendarDay(models.Model):
