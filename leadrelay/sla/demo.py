@@ -711,10 +711,17 @@ def _lead_then(lead: Lead, events: Sequence[LeadEvent], users: dict[int, User]) 
 
 
 def _messages(since: datetime, until: datetime, count: int) -> list[_Message]:
-    """The newest ``count`` webhook events in ``[since, until]``, as ``notify.events``
-    would have queued them, each with the lead as it was then; oldest first."""
+    """The newest ``count`` webhook events in ``[since, until]`` of the newest leads, as
+    ``notify.events`` would have queued them, each with the lead as it was then; oldest
+    first. (Looked for among the newest leads: no index orders a million leads' events
+    by time.)"""
+    newest = Lead.objects.filter(received_at__lte=until).order_by("-received_at")
     recent = list(
-        LeadEvent.objects.filter(at__gte=since, at__lte=until)
+        LeadEvent.objects.filter(
+            lead_id__in=list(newest.values_list("pk", flat=True)[: 4 * count]),
+            at__gte=since,
+            at__lte=until,
+        )
         .exclude(kind=LeadEvent.Kind.NOTE)
         .order_by("-at", "-id")
         .values_list("lead_id", flat=True)[: 2 * count]
