@@ -240,19 +240,7 @@ def move_lead(
             reason=reason,
             data=_event_data(lead, changes),
         )
-        sdr_before, manager_before = lead.sdr_id, lead.manager_id
-        lead.refresh_from_db()
-        hooks.fire(
-            hooks.Change(
-                lead=lead,
-                event=event,
-                actor=actor,
-                now=now,
-                from_status=move.source,
-                sdr_before=sdr_before,
-                manager_before=manager_before,
-            )
-        )
+        _changed(lead, event, actor, now, from_status=move.source)
     return lead
 
 
@@ -300,20 +288,25 @@ def log_touch(
         event = LeadEvent.objects.create(
             lead=lead, at=now, actor=actor, kind=LeadEvent.Kind.TOUCH, reason=note, data=data
         )
-        sdr_before, manager_before = lead.sdr_id, lead.manager_id
-        lead.refresh_from_db()
-        hooks.fire(
-            hooks.Change(
-                lead=lead,
-                event=event,
-                actor=actor,
-                now=now,
-                from_status=lead.status,
-                sdr_before=sdr_before,
-                manager_before=manager_before,
-            )
-        )
+        _changed(lead, event, actor, now, from_status=lead.status)
     return lead
+
+
+def _changed(lead: Lead, event: LeadEvent, actor: User, now: datetime, from_status: str) -> None:
+    """Reload the lead as written and tell the hooks, still inside the transaction."""
+    sdr_before, manager_before = lead.sdr_id, lead.manager_id
+    lead.refresh_from_db()
+    hooks.fire(
+        hooks.Change(
+            lead=lead,
+            event=event,
+            actor=actor,
+            now=now,
+            from_status=from_status,
+            sdr_before=sdr_before,
+            manager_before=manager_before,
+        )
+    )
 
 
 def may_touch(user: User, lead: Lead) -> bool:
