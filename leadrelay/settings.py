@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "leadrelay.intake",
     "leadrelay.sla",
     "leadrelay.notify",
+    "leadrelay.qualify",
     "leadrelay.web",
 ]
 

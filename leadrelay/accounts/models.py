@@ -84,6 +84,9 @@ class User(AbstractUser):
         help_text=_("Where the Telegram bot sends this user's notifications."),
     )
 
+    # An SDR on shift takes part in round-robin assignment of new requests.
+    on_shift = models.BooleanField(_("on shift"), default=False)
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

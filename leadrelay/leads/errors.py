@@ -38,3 +38,17 @@ class MissingField(LeadError):
 class VersionConflict(LeadError):
     code = "version_conflict"
     http_status = 409
+
+
+class AlreadyTaken(LeadError):
+    """Someone else owns the request: the answer names them."""
+
+    code = "already_taken"
+    http_status = 409
+
+
+class InvalidInput(LeadError):
+    """Values that do not fit their fields; ``details["errors"]`` maps field to message."""
+
+    code = "invalid"
+    http_status = 422

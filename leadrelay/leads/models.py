@@ -72,6 +72,9 @@ class Lead(models.Model):
         verbose_name=_("routed to"),
     )
     end_reason = models.TextField(_("reason"), blank=True)
+    # The reason as a code from the configurable lists (qualify.ReasonCode): what reports
+    # group disqualifications and losses by.
+    end_reason_code = models.CharField(_("reason code"), max_length=40, blank=True)
     # Consent as submitted: text version and time given.
     consent = models.JSONField(_("consent"), default=dict, blank=True)
     # Submitted fields that map to nothing: kept so nothing the client typed is lost.
@@ -102,6 +105,12 @@ class Lead(models.Model):
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["phone"], name="lead_phone"),
             models.Index(fields=["received_at"], name="lead_received_at"),
+            # The SDR queue: only requests still on the SDR side, by deadline.
+            models.Index(
+                fields=["sla_due_at", "received_at", "id"],
+                name="lead_sdr_queue",
+                condition=models.Q(status__in=["new", "sdr_processing"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -153,6 +162,9 @@ class LeadEvent(models.Model):
         STATUS = "status", _("Status changed")
         NOTE = "note", _("Note")
         TOUCH = "touch", _("Contact")
+        OWNER = "owner", _("Owner changed")
+        QUALIFICATION = "qualification", _("Qualification updated")
+        RETURN = "return", _("Return to the SDR")
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("at"))

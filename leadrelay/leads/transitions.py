@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from leadrelay.accounts.models import Department, User
 from leadrelay.accounts.roles import HEADS, Role
 from leadrelay.catalog.models import Partner, Service, Source
-from leadrelay.leads import bulk, hooks, queries
+from leadrelay.leads import bulk, gates, hooks, queries
 from leadrelay.leads.errors import (
+    AlreadyTaken,
     Forbidden,
     LeadNotFound,
     MissingField,
@@ -179,6 +180,11 @@ class MoveOptions:
     manager: User | None = None
     partner: Partner | None = None
     department: Department | None = None
+    # Who owns the request on the SDR side after the move (a claim by a head).
+    sdr: User | None = None
+    # A code from the configurable lists (disqualification, return, loss): what reports
+    # group by; ``reason`` stays the user's own words.
+    reason_code: str = ""
 
 
 def move_lead(
@@ -213,34 +219,56 @@ def move_lead(
             # current state is told only to those who may see it.
             details = {"current_version": lead.version, "status": lead.status} if visible else {}
             raise VersionConflict(_("The lead was changed by someone else; reload it."), **details)
-        move = find(lead.status, to)
-        if move is None:
-            allowed = [t.target.value for t in allowed_moves(actor, lead)]
-            raise TransitionNotAllowed(
-                _("Cannot move from “%(from)s” to “%(to)s”.") % {"from": lead.status, "to": to},
-                allowed=allowed,
-            )
-        if not _may_move(actor, lead, move):
-            raise Forbidden(_("Your role may not make this move on this lead."))
-        if move.reason_required and not reason:
-            raise MissingField(_("A reason is required for this move."), field="reason")
-        changes = _apply(actor, lead, move, options, reason, now)
-        updated = Lead.objects.filter(pk=lead.pk, version=version, status=move.source).update(
-            **changes
+        move_locked(actor, lead, to, reason=reason, options=options, now=now)
+    return lead
+
+
+def move_locked(
+    actor: User,
+    lead: Lead,
+    to: str,
+    *,
+    reason: str,
+    options: MoveOptions,
+    now: datetime,
+) -> Lead:
+    """The move itself, for a caller that holds the lead's row lock and has checked
+    that the actor may act on it (``move_lead``; a head settling a dispute)."""
+    move = find(lead.status, to)
+    if move is None:
+        allowed = [t.target.value for t in allowed_moves(actor, lead)]
+        raise TransitionNotAllowed(
+            _("Cannot move from “%(from)s” to “%(to)s”.") % {"from": lead.status, "to": to},
+            allowed=allowed,
         )
-        if updated != 1:  # pragma: no cover - the lock above makes this unreachable
-            raise VersionConflict(_("The lead was changed by someone else; reload it."))
-        event = LeadEvent.objects.create(
-            lead=lead,
-            at=now,
-            actor=actor,
-            kind=LeadEvent.Kind.STATUS,
-            from_status=move.source,
-            to_status=move.target,
-            reason=reason,
-            data=_event_data(lead, changes),
+    if not _may_move(actor, lead, move):
+        raise Forbidden(_("Your role may not make this move on this lead."))
+    if move.reason_required and not reason and not options.reason_code:
+        raise MissingField(_("A reason is required for this move."), field="reason")
+    lacking = gates.missing(actor, lead, move, options)
+    if lacking:
+        raise MissingField(
+            _("Not yet: %(items)s.") % {"items": "; ".join(m.label for m in lacking)},
+            field=lacking[0].field,
+            missing=[m.as_dict() for m in lacking],
         )
-        _changed(lead, event, actor, now, from_status=move.source)
+    changes = _apply(actor, lead, move, options, reason, now)
+    updated = Lead.objects.filter(pk=lead.pk, version=lead.version, status=move.source).update(
+        **changes
+    )
+    if updated != 1:  # pragma: no cover - the caller's lock makes this unreachable
+        raise VersionConflict(_("The lead was changed by someone else; reload it."))
+    event = LeadEvent.objects.create(
+        lead=lead,
+        at=now,
+        actor=actor,
+        kind=LeadEvent.Kind.STATUS,
+        from_status=move.source,
+        to_status=move.target,
+        reason=reason,
+        data=_event_data(lead, changes, options),
+    )
+    _changed(lead, event, actor, now, from_status=move.source)
     return lead
 
 
@@ -251,6 +279,7 @@ def log_touch(
     *,
     outcome: str = "",
     note: str = "",
+    duration_seconds: int | None = None,
     now: datetime | None = None,
 ) -> Lead:
     """Record a human touch (a call with its outcome, an e-mail sent, a meeting).
@@ -266,6 +295,9 @@ def log_touch(
         raise MissingField(_("Choose the outcome of the call."), field="outcome")
     if channel != TouchChannel.CALL:
         outcome = ""
+        duration_seconds = None
+    if duration_seconds is not None and not 0 <= duration_seconds <= 24 * 3600:
+        raise MissingField(_("A call lasts from 0 seconds to 24 hours."), field="duration")
     with transaction.atomic():
         lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
         if lead is None or not queries.visible_leads(actor).filter(pk=lead_id).exists():
@@ -283,6 +315,8 @@ def log_touch(
         data: dict[str, Any] = {"channel": channel, "version": changes["version"]}
         if outcome:
             data["outcome"] = outcome
+        if duration_seconds is not None:
+            data["duration"] = duration_seconds
         if "sdr" in changes:
             data["sdr"] = actor.pk
         event = LeadEvent.objects.create(
@@ -292,7 +326,139 @@ def log_touch(
     return lead
 
 
-def _changed(lead: Lead, event: LeadEvent, actor: User, now: datetime, from_status: str) -> None:
+def add_note(actor: User, lead_id: int, text: str, *, now: datetime | None = None) -> LeadEvent:
+    """A note in the lead's history: anyone who may see the lead may write one."""
+    now = now or timezone.now()
+    text = (text or "").strip()
+    if not text:
+        raise MissingField(_("Write the note first."), field="note")
+    if len(text) > 4000:
+        raise MissingField(_("A note is at most 4,000 characters."), field="note")
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        if lead is None or not queries.visible_leads(actor).filter(pk=lead_id).exists():
+            raise LeadNotFound(_("Lead %(id)s not found") % {"id": lead_id})
+        return LeadEvent.objects.create(
+            lead=lead, at=now, actor=actor, kind=LeadEvent.Kind.NOTE, reason=text
+        )
+
+
+def may_claim(user: User, lead: Lead) -> bool:
+    """An incoming request nobody owns yet, and a user who works the SDR queue."""
+    return (
+        lead.status in queries.SDR_INCOMING
+        and lead.sdr_id is None
+        and (user.role in (Role.SDR, Role.HEAD_MARKETING, Role.ADMIN) or user.is_superuser)
+    )
+
+
+def leads_sdr_team(user: User) -> bool:
+    """A lead SDR (a marketing team's lead), the head of marketing or an admin."""
+    if user.is_superuser or user.role in (Role.ADMIN, Role.HEAD_MARKETING):
+        return True
+    return user.role == Role.SDR and user.led_teams.exists()
+
+
+def claim(actor: User, lead_id: int, *, now: datetime | None = None) -> Lead:
+    """Take an incoming request: the actor owns it and it is in ``sdr_processing``.
+
+    One winner: the row is locked, and whoever comes second is told who has it
+    (``AlreadyTaken``, 409). Claiming one's own request again changes nothing.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().select_related("sdr").filter(pk=lead_id).first()
+        # Whoever lost the race no longer sees the request, yet learns who has it: an
+        # incoming request's owner is no secret inside the SDR team.
+        taken = (
+            lead is not None
+            and lead.status in queries.SDR_INCOMING
+            and lead.sdr_id not in (None, actor.pk)
+            and actor.role in (Role.SDR, Role.HEAD_MARKETING)
+        )
+        if lead is None or not (taken or queries.visible_leads(actor).filter(pk=lead_id).exists()):
+            raise LeadNotFound(_("Lead %(id)s not found") % {"id": lead_id})
+        if lead.sdr_id is not None and lead.sdr_id != actor.pk:
+            owner = lead.sdr
+            assert owner is not None
+            raise AlreadyTaken(
+                _("Already taken by %(name)s.") % {"name": owner.display_name},
+                owner={"id": owner.pk, "name": owner.display_name},
+            )
+        if lead.status not in queries.SDR_INCOMING:
+            raise TransitionNotAllowed(
+                _("Only a new request can be claimed; this one is “%(status)s”.")
+                % {"status": Status(lead.status).label}
+            )
+        if lead.sdr_id == actor.pk and lead.status == Status.SDR_PROCESSING:
+            return lead
+        if actor.role not in (Role.SDR, Role.HEAD_MARKETING, Role.ADMIN) and not (
+            actor.is_superuser
+        ):
+            raise Forbidden(_("Only the SDR team claims incoming requests."))
+        if lead.status == Status.NEW:
+            return move_lead(
+                actor,
+                lead.pk,
+                Status.SDR_PROCESSING,
+                version=lead.version,
+                options=MoveOptions(sdr=actor),
+                now=now,
+            )
+        return _set_sdr(actor, lead, actor, now, why="claimed")
+
+
+def reassign(
+    actor: User,
+    lead_id: int,
+    sdr: User,
+    *,
+    version: int,
+    now: datetime | None = None,
+) -> Lead:
+    """Give an SDR-side request to another SDR: the lead SDR's or the head's call."""
+    now = now or timezone.now()
+    if not leads_sdr_team(actor):
+        raise Forbidden(_("Only the lead SDR or the head of marketing reassigns requests."))
+    if sdr.role != Role.SDR or not sdr.is_active:
+        raise MissingField(_("The new owner must be an active SDR."), field="sdr")
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        if lead is None or not queries.visible_leads(actor).filter(pk=lead_id).exists():
+            raise LeadNotFound(_("Lead %(id)s not found") % {"id": lead_id})
+        if lead.version != version:
+            raise VersionConflict(
+                _("The lead was changed by someone else; reload it."),
+                current_version=lead.version,
+                status=lead.status,
+            )
+        if lead.status not in queries.SDR_INCOMING:
+            raise TransitionNotAllowed(
+                _("Only a request still with the SDR team can be reassigned.")
+            )
+        if lead.sdr_id == sdr.pk:
+            return lead
+        return _set_sdr(actor, lead, sdr, now, why="reassigned")
+
+
+def _set_sdr(actor: User | None, lead: Lead, sdr: User, now: datetime, why: str) -> Lead:
+    """Write a new SDR owner and its event; the caller holds the row lock."""
+    version = lead.version + 1
+    Lead.objects.filter(pk=lead.pk).update(sdr=sdr, version=version)
+    event = LeadEvent.objects.create(
+        lead=lead,
+        at=now,
+        actor=actor,
+        kind=LeadEvent.Kind.OWNER,
+        data={"version": version, "sdr": sdr.pk, "sdr_before": lead.sdr_id, "why": why},
+    )
+    _changed(lead, event, actor, now, from_status=lead.status)
+    return lead
+
+
+def _changed(
+    lead: Lead, event: LeadEvent, actor: User | None, now: datetime, from_status: str
+) -> None:
     """Reload the lead as written and tell the hooks, still inside the transaction."""
     sdr_before, manager_before = lead.sdr_id, lead.manager_id
     lead.refresh_from_db()
@@ -335,8 +501,17 @@ def _apply(
         "version": lead.version + 1,
         "status_changed_at": now,
         "end_reason": reason if target in (Status.DISQUALIFIED, Status.LOST) else "",
+        "end_reason_code": (
+            options.reason_code if target in (Status.DISQUALIFIED, Status.LOST) else ""
+        ),
     }
-    if lead.sdr_id is None and actor.role == Role.SDR:
+    if target == Status.NEW:
+        # Back to the queue: released by its SDR, anyone may claim it again.
+        if lead.sdr_id is not None:
+            changes["sdr"] = None
+    elif options.sdr is not None:
+        changes["sdr"] = options.sdr
+    elif lead.sdr_id is None and actor.role == Role.SDR:
         # Whichever SDR first acts on an unowned request owns it from then on.
         changes["sdr"] = actor
     if target == Status.ASSIGNED:
@@ -372,8 +547,10 @@ def _apply(
     return changes
 
 
-def _event_data(lead: Lead, changes: dict[str, Any]) -> dict[str, Any]:
+def _event_data(lead: Lead, changes: dict[str, Any], options: MoveOptions) -> dict[str, Any]:
     data: dict[str, Any] = {"version": changes["version"]}
+    if options.reason_code:
+        data["reason_code"] = options.reason_code
     for field in ("sdr", "manager", "partner", "routed_to"):
         if field in changes:
             new = changes[field]

@@ -62,7 +62,7 @@ def on_change(change: Change) -> None:
             {"from": change.from_status, "to": lead.status, "reason": event.reason},
         )
     if (lead.sdr_id, lead.manager_id) != (change.sdr_before, change.manager_before) and (
-        event.kind in (LeadEvent.Kind.STATUS, LeadEvent.Kind.TOUCH)
+        event.kind in (LeadEvent.Kind.STATUS, LeadEvent.Kind.TOUCH, LeadEvent.Kind.OWNER)
     ):
         publish(
             Event.OWNER_CHANGED,

@@ -34,4 +34,6 @@ urlpatterns = [
     path("notifications/", include((notification_patterns, "notifications"))),
     path("webhooks/", include((webhook_patterns, "webhooks"))),
     path("sla/", include((sla_patterns, "sla"))),
+    path("", include(("leadrelay.web.sdr_urls", "sdr"))),
+    path("", include(("leadrelay.web.qualify_urls", "qualify"))),
 ]
