@@ -36,4 +36,7 @@ urlpatterns = [
     path("sla/", include((sla_patterns, "sla"))),
     path("", include(("leadrelay.web.sdr_urls", "sdr"))),
     path("", include(("leadrelay.web.qualify_urls", "qualify"))),
+    path(
+        "settings/questionnaires/", include(("leadrelay.web.questionnaire_urls", "questionnaires"))
+    ),
 ]
