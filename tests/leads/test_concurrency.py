@@ -20,8 +20,9 @@ from django.test import Client
 from leadrelay.accounts.models import User
 from leadrelay.accounts.roles import Role
 from leadrelay.leads.models import Lead, LeadEvent
-from leadrelay.leads.transitions import MoveOptions, NewLead, create_lead, move_lead
+from leadrelay.leads.transitions import NewLead, create_lead
 from tests.conftest import T0
+from tests.factories import walk
 
 THREADS = 16
 ROUNDS = 200
@@ -48,9 +49,7 @@ def queued_leads(admin: User, count: int) -> list[Lead]:
     leads = []
     for _ in range(count):
         lead = create_lead(NewLead(name="Race", received_at=T0), now=T0)
-        for to in ("sdr_processing", "awaiting_assignment"):
-            lead = move_lead(admin, lead.pk, to, version=lead.version, options=MoveOptions())
-        leads.append(lead)
+        leads.append(walk(lead, admin, "sdr_processing", "awaiting_assignment"))
     return leads
 
 

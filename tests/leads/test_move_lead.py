@@ -22,7 +22,7 @@ from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.leads.statuses import Stage, Status
 from leadrelay.leads.transitions import MoveOptions, move_lead
 from tests.conftest import T0
-from tests.factories import walk
+from tests.factories import default_code, qualify, walk
 from tests.leads.snapshots import snapshot
 
 Cast = dict[str, User]
@@ -42,6 +42,9 @@ def move(
     version: int | None = None,
     **options: Any,
 ) -> Lead:
+    if to == "awaiting_assignment" and lead.status == "sdr_processing":
+        qualify(lead)
+    options.setdefault("reason_code", default_code(actor, lead.status, to))
     return move_lead(
         actor,
         lead.pk,
@@ -55,6 +58,8 @@ def move(
 
 def refused(error: type[LeadError], actor: User, lead: Lead, to: str, **kwargs: Any) -> LeadError:
     """Attempt the move, expect ``error``, and check that nothing about the lead changed."""
+    if to == "awaiting_assignment" and lead.status == "sdr_processing":
+        qualify(lead)  # refused for another reason than a missing answer
     before = snapshot(lead.pk)
     with pytest.raises(error) as caught:
         move(actor, lead, to, T0 + timedelta(days=30), **kwargs)
@@ -183,8 +188,27 @@ def test_a_reopened_referral_leaves_the_partner_side(cast: Cast, make_lead: Make
 
 @pytest.mark.parametrize("reason", ["", "   \n\t"])
 def test_disqualifying_needs_a_reason(cast: Cast, make_lead: MakeLead, reason: str) -> None:
-    error = refused(MissingField, cast["sdr"], make_lead(), "disqualified", reason=reason)
+    error = refused(
+        MissingField, cast["sdr"], make_lead(), "disqualified", reason=reason, reason_code=""
+    )
     assert error.details["field"] == "reason"
+
+
+def test_a_disqualification_reason_in_words_still_needs_a_code(
+    cast: Cast, make_lead: MakeLead
+) -> None:
+    error = refused(
+        MissingField, cast["sdr"], make_lead(), "disqualified", reason="spam", reason_code=""
+    )
+    assert error.details["field"] == "reason_code"
+    assert error.details["missing"][0]["field"] == "reason_code"
+
+
+def test_an_unknown_disqualification_code_is_refused(cast: Cast, make_lead: MakeLead) -> None:
+    error = refused(
+        MissingField, cast["sdr"], make_lead(), "disqualified", reason="x", reason_code="nope"
+    )
+    assert error.details["field"] == "reason_code"
 
 
 def test_losing_a_deal_needs_a_reason(cast: Cast, make_lead: MakeLead) -> None:
@@ -363,7 +387,7 @@ def test_each_move_writes_one_event_with_who_when_what_and_why(
         "sdr_processing",
     )
     assert back.reason == "wrong service"
-    assert back.data == {"version": 5, "manager": None}
+    assert back.data == {"version": 5, "manager": None, "reason_code": "not_qualified"}
 
 
 def test_the_sdr_taking_a_request_is_in_the_event_data(cast: Cast, make_lead: MakeLead) -> None:

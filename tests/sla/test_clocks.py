@@ -179,8 +179,10 @@ def test_the_owners_team_calendar_is_used(cast: dict[str, User]) -> None:
     lead = new_lead(at)
     lead = log_touch(cast["sdr"], lead.pk, "call", outcome="reached", now=at)
     from leadrelay.leads.transitions import move_lead
+    from tests.factories import qualify
 
     lead = move_lead(cast["sdr"], lead.pk, "sdr_processing", version=lead.version, now=at)
+    qualify(lead)
     lead = move_lead(cast["sdr"], lead.pk, "awaiting_assignment", version=lead.version, now=at)
     assign = clock(lead, ClockKind.ASSIGNMENT)
     assert assign.calendar == ural
