@@ -181,13 +181,17 @@ def send(row: Outbox) -> channels.SendResult:
             )
         subject, text = render(row)
         user = row.user
-        if user is None:
+        # A message to someone outside the app (a partner, a group company's contact)
+        # carries its address; everyone else is reached through their account.
+        address = user.email if user is not None else str(row.payload.get("to") or "")
+        if user is None and not (row.channel == Outbox.Channel.EMAIL and address):
             return channels.SendResult(
                 ok=False, status=None, retry_after=None, error="no recipient", gone=True
             )
         if row.channel == Outbox.Channel.EMAIL:
-            send_mail(subject, text, None, [user.email])
+            send_mail(subject, text, None, [address])
             return channels.SendResult(ok=True, status=None, retry_after=None, error="", gone=False)
+        assert user is not None
         return channels.send_telegram(
             settings.LEADRELAY_TELEGRAM_API,
             settings.LEADRELAY_TELEGRAM_BOT_TOKEN,

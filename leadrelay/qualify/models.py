@@ -338,5 +338,5 @@ class SdrQueueSettings(models.Model):
 
     @classmethod
     def get(cls) -> SdrQueueSettings:
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
+        """The settings; the defaults (unsaved) until someone changes them."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
