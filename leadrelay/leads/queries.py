@@ -43,7 +43,8 @@ def _department_members(department_id: int) -> QuerySet[User, int]:
 def scope(user: User) -> Q:
     """The leads a user may see, as a filter.
 
-    SDRs: incoming requests nobody has taken and their own. Sales: their own and the
+    SDRs: incoming requests nobody has taken and their own; a lead SDR also their
+    team's incoming requests. Sales: their own and the
     assignment queue. Heads: everything their department's people own plus the queue
     their department takes work from. Partner managers: requests referred to partners.
     """
@@ -53,7 +54,12 @@ def scope(user: User) -> Q:
     if role == Role.ADMIN or user.is_superuser:
         return Q()
     if role == Role.SDR:
-        return _owned_by("sdr_id", user.pk) | Q(sdr__isnull=True, status__in=SDR_INCOMING)
+        # A lead SDR also sees the requests their team is working, to reassign them.
+        team = Q(
+            status__in=SDR_INCOMING,
+            sdr_id__in=User.objects.filter(team__lead_id=user.pk).values("id"),
+        )
+        return _owned_by("sdr_id", user.pk) | Q(sdr__isnull=True, status__in=SDR_INCOMING) | team
     if role == Role.SALES:
         return _owned_by("manager_id", user.pk) | Q(
             manager__isnull=True, status=Status.AWAITING_ASSIGNMENT

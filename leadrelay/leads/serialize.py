@@ -37,6 +37,7 @@ def lead_dict(lead: Lead) -> dict[str, Any]:
         "version": lead.version,
         "first_touch_at": lead.first_touch_at,
         "sla_due_at": lead.sla_due_at,
+        "end_reason_code": lead.end_reason_code,
     }
 
 

@@ -367,7 +367,7 @@ def claim(actor: User, lead_id: int, *, now: datetime | None = None) -> Lead:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().select_related("sdr").filter(pk=lead_id).first()
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
         # Whoever lost the race no longer sees the request, yet learns who has it: an
         # incoming request's owner is no secret inside the SDR team.
         taken = (
@@ -378,17 +378,16 @@ def claim(actor: User, lead_id: int, *, now: datetime | None = None) -> Lead:
         )
         if lead is None or not (taken or queries.visible_leads(actor).filter(pk=lead_id).exists()):
             raise LeadNotFound(_("Lead %(id)s not found") % {"id": lead_id})
-        if lead.sdr_id is not None and lead.sdr_id != actor.pk:
-            owner = lead.sdr
-            assert owner is not None
-            raise AlreadyTaken(
-                _("Already taken by %(name)s.") % {"name": owner.display_name},
-                owner={"id": owner.pk, "name": owner.display_name},
-            )
         if lead.status not in queries.SDR_INCOMING:
             raise TransitionNotAllowed(
                 _("Only a new request can be claimed; this one is “%(status)s”.")
                 % {"status": Status(lead.status).label}
+            )
+        if lead.sdr_id is not None and lead.sdr_id != actor.pk:
+            owner = User.objects.get(pk=lead.sdr_id)
+            raise AlreadyTaken(
+                _("Already taken by %(name)s.") % {"name": owner.display_name},
+                owner={"id": owner.pk, "name": owner.display_name},
             )
         if lead.sdr_id == actor.pk and lead.status == Status.SDR_PROCESSING:
             return lead

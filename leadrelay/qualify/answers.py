@@ -242,8 +242,10 @@ def clean_bant(raw: dict[str, Any]) -> dict[str, Any]:
         out["budget_amount"] = None
     else:
         try:
-            out["budget_amount"] = qf.clean(qf.Field("a", qf.FieldType.NUMBER, "", ""), amount)
-            if Decimal(out["budget_amount"]) < 0:
+            out["budget_amount"] = Decimal(
+                qf.clean(qf.Field("a", qf.FieldType.NUMBER, "", ""), amount)
+            )
+            if out["budget_amount"] < 0:
                 errors["budget_amount"] = _("An amount cannot be negative.")
         except qf.AnswerError as exc:
             errors["budget_amount"] = str(exc)

@@ -64,6 +64,7 @@ def _email(address: str, kind: str, event: LeadEvent, lead: Lead, data: dict[str
 
 def _referred(change: Change) -> None:
     lead, event = change.lead, change.event
+    assert lead.partner_id is not None
     partner = Partner.objects.get(pk=lead.partner_id)
     Referral.objects.create(
         lead=lead,
