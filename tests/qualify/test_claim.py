@@ -115,29 +115,35 @@ def test_the_lead_sdr_reassigns_and_an_sdr_may_not(
         reassign(cast["head_marketing"], lead.pk, cast["sales"], version=moved.version, now=T0)
 
 
+def race_claim(sdrs: list[User], lead_id: int) -> list[object]:
+    """Every SDR claims the lead at the same moment, each on its own connection."""
+    outcomes: list[object] = [None] * len(sdrs)
+    barrier = threading.Barrier(len(sdrs))
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            outcomes[i] = claim(sdrs[i], lead_id)
+        except LeadError as exc:
+            outcomes[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(sdrs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
 @pytest.mark.django_db(transaction=True)
 def test_eight_sdrs_claiming_at_once_leave_one_owner(departments: object) -> None:
     """Real threads, each with its own connection, on the file database."""
     sdrs = [User.objects.create_user(f"s{i}", password=None, role=Role.SDR) for i in range(8)]
     for round_ in range(20):
         lead = create_lead(NewLead(name=f"Race {round_}", received_at=T0), now=T0)
-        outcomes: list[object] = [None] * len(sdrs)
-        barrier = threading.Barrier(len(sdrs))
-
-        def run(i: int, lead_id: int = lead.pk) -> None:
-            try:
-                barrier.wait(timeout=60)
-                outcomes[i] = claim(sdrs[i], lead_id)
-            except LeadError as exc:
-                outcomes[i] = exc
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(sdrs))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        outcomes = race_claim(sdrs, lead.pk)
         winners = [o for o in outcomes if isinstance(o, Lead)]
         losers = [o for o in outcomes if isinstance(o, AlreadyTaken)]
         assert len(winners) == 1, outcomes
