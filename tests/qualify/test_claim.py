@@ -101,7 +101,9 @@ def test_the_lead_sdr_reassigns_and_an_sdr_may_not(
     lead = claim(cast["sdr"], make_lead().pk, now=T0)
     with pytest.raises(Forbidden):
         reassign(cast["sdr2"], lead.pk, cast["sdr2"], version=lead.version, now=T0)
-    team = Team.objects.create(name="SDR", department=cast["sdr"].department, lead=cast["sdr2"])
+    marketing = cast["sdr"].department
+    assert marketing is not None
+    team = Team.objects.create(name="SDR", department=marketing, lead=cast["sdr2"])
     cast["sdr"].team = team
     cast["sdr"].save()
     moved = reassign(cast["sdr2"], lead.pk, cast["sdr2"], version=lead.version, now=T0)
