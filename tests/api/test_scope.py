@@ -17,7 +17,7 @@ from leadrelay.accounts.roles import Role
 from leadrelay.catalog.models import Partner
 from leadrelay.leads.models import Lead
 from leadrelay.leads.statuses import allowed_from
-from tests.factories import walk
+from tests.factories import default_code, qualify, walk
 from tests.leads.snapshots import snapshot
 
 pytestmark = pytest.mark.django_db
@@ -201,7 +201,15 @@ def test_a_move_in_scope_and_in_role_is_200(
     cast: dict[str, User], api_client: ClientFor, scene: Scene, who: str, name: str, to: str
 ) -> None:
     lead = scene[name]
-    body = {"to": to, "version": lead.version, "reason": "because"}
+    if to == "awaiting_assignment":
+        qualify(lead)  # the hand-off's gate: BANT and the required answers
+    body = {
+        "to": to,
+        "version": lead.version,
+        "reason": "because",
+        # A return by sales needs a code from the list; other moves ignore an empty one.
+        "reason_code": default_code(cast[who], lead.status, to),
+    }
     response = api_client(cast[who]).post(
         f"/api/v1/leads/{lead.pk}/transition", body, content_type="application/json"
     )

@@ -68,7 +68,7 @@ def test_a_reason_is_stored_with_the_move(
     cast: Cast, api_client: ClientFor, make_lead: MakeLead
 ) -> None:
     lead = make_lead()
-    body = {"to": "disqualified", "version": 1, "reason": "spam"}
+    body = {"to": "disqualified", "version": 1, "reason": "spam", "reason_code": "spam"}
     assert post(api_client(cast["sdr"]), lead, body).status_code == 200
     assert Lead.objects.get(pk=lead.pk).end_reason == "spam"
 
