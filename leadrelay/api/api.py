@@ -8,23 +8,59 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ConfigDict, Field
 
 from leadrelay.accounts.models import Department, User
-from leadrelay.accounts.roles import Role
+from leadrelay.accounts.roles import HEADS, Role
 from leadrelay.api.auth import TokenAuth
-from leadrelay.api.schemas import Error, EventOut, LeadOut, LeadPage, TouchIn, TransitionIn
+from leadrelay.api.schemas import (
+    AnswersIn,
+    BantIn,
+    Conflict,
+    DecisionIn,
+    Error,
+    EventOut,
+    JudgementIn,
+    LeadOut,
+    LeadPage,
+    NeedOut,
+    NoteIn,
+    QualificationOut,
+    QuestionnaireOut,
+    ReasonCodeOut,
+    ReassignIn,
+    ReturnOut,
+    ReturnPage,
+    TouchIn,
+    TransitionIn,
+    Unprocessable,
+)
 from leadrelay.catalog.models import Partner
 from leadrelay.intake.normalize import normalize_email, normalize_phone
 from leadrelay.leads import queries, transitions
-from leadrelay.leads.errors import LeadError, MissingField
+from leadrelay.leads.errors import Forbidden, LeadError, LeadNotFound, MissingField
 from leadrelay.leads.models import Lead
-from leadrelay.leads.serialize import event_dict, lead_dict
+from leadrelay.leads.serialize import event_dict, lead_dict, user_ref
 from leadrelay.leads.statuses import Stage, Status
+from leadrelay.qualify import answers as qa
+from leadrelay.qualify import fields as qf
+from leadrelay.qualify import returns
+from leadrelay.qualify.handoff import reason_codes
+from leadrelay.qualify.models import (
+    Answers,
+    Bant,
+    NeedCategory,
+    Questionnaire,
+    QuestionnaireVersion,
+    ReasonCode,
+    Return,
+)
 
 api = NinjaAPI(
     title="Leadrelay API",
@@ -38,7 +74,16 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 
-ERRORS: dict[int, type[Schema]] = {401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
+ERRORS: dict[int, type[Schema]] = {
+    401: Error,
+    403: Error,
+    404: Error,
+    409: Conflict,
+    422: Unprocessable,
+}
+# For endpoints that only read: no version to conflict on.
+READ_ERRORS: dict[int, type[Schema]] = {401: Error, 404: Error, 422: Unprocessable}
+LEAD_RELATED = ("sdr", "manager", "source", "service")
 
 
 def _error(
@@ -146,7 +191,7 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> dict[str, A
     if unknown:
         # A misspelt filter must not silently list every lead.
         raise MissingField(f"Unknown filter(s): {', '.join(unknown)}.", field=unknown[0])
-    qs = filter_leads(_user(request), filters).select_related("sdr", "manager", "source", "service")
+    qs = filter_leads(_user(request), filters).select_related(*LEAD_RELATED)
     page = list(qs.order_by("-id")[: filters.limit + 1])
     more = len(page) > filters.limit
     page = page[: filters.limit]
@@ -156,17 +201,35 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> dict[str, A
     }
 
 
+def _lead_not_found(lead_id: int) -> LeadNotFound:
+    return LeadNotFound(_("Lead %(id)s not found") % {"id": lead_id})
+
+
 def _get(request: HttpRequest, lead_id: int) -> Lead:
-    lead = queries.get_lead_for(_user(request), lead_id)
+    """A lead in the user's scope, with what ``lead_dict`` reads, in one query."""
+    lead = (
+        queries.visible_leads(_user(request))
+        .select_related(*LEAD_RELATED)
+        .filter(pk=lead_id)
+        .first()
+    )
+    if lead is None:
+        raise _lead_not_found(lead_id)
     return lead
 
 
-@api.get("/leads/{lead_id}", response={200: LeadOut, **ERRORS}, tags=["leads"])
+def _out(lead: Lead) -> dict[str, Any]:
+    """The lead as a domain function left it, read back with its relations in one query
+    (whether or not the actor still sees it: the answer is about their own action)."""
+    return lead_dict(Lead.objects.select_related(*LEAD_RELATED).get(pk=lead.pk))
+
+
+@api.get("/leads/{lead_id}", response={200: LeadOut, **READ_ERRORS}, tags=["leads"])
 def get_lead(request: HttpRequest, lead_id: int) -> dict[str, Any]:
     return lead_dict(_get(request, lead_id))
 
 
-@api.get("/leads/{lead_id}/events", response={200: list[EventOut], **ERRORS}, tags=["leads"])
+@api.get("/leads/{lead_id}/events", response={200: list[EventOut], **READ_ERRORS}, tags=["leads"])
 def lead_events(request: HttpRequest, lead_id: int) -> list[dict[str, Any]]:
     """The lead's whole history, oldest first."""
     lead = _get(request, lead_id)
@@ -184,12 +247,25 @@ def _optional(model: Any, pk: int | None, field: str, **filters: Any) -> Any:
 
 @api.post("/leads/{lead_id}/transition", response={200: LeadOut, **ERRORS}, tags=["leads"])
 def transition(request: HttpRequest, lead_id: int, body: TransitionIn) -> dict[str, Any]:
-    """Move the lead along its path. 409: stale `version`; 422: not allowed from the
-    current status or a required field is missing; 403: your role may not."""
+    """Move the lead along its path.
+
+    - **409** `version_conflict`: stale `version`, or someone got there first.
+    - **422** `transition_not_allowed`: not from the current status (`allowed` lists what
+      is); `missing_field`: something the move needs. A gated move lists everything still
+      missing in `missing` (`[{"field", "label"}]`): a hand-off to `awaiting_assignment`
+      names the service, each BANT item and each required questionnaire answer; a move to
+      `disqualified`, or a return by sales to `sdr_processing`, without a valid
+      `reason_code` names the codes allowed (`GET /reason-codes`).
+    - **403** `forbidden`: your role may not make this move on this lead.
+
+    **Release**: an SDR gives a claimed request back to the queue by moving it from
+    `sdr_processing` to `new` with a `reason`; the SDR is cleared and anyone may claim it.
+    """
     options = transitions.MoveOptions(
         manager=_optional(User, body.manager, "manager", role=Role.SALES),
         partner=_optional(Partner, body.partner, "partner"),
         department=_optional(Department, body.department, "department"),
+        reason_code=body.reason_code.strip(),
     )
     lead = transitions.move_lead(
         _user(request),
@@ -199,15 +275,321 @@ def transition(request: HttpRequest, lead_id: int, body: TransitionIn) -> dict[s
         reason=body.reason,
         options=options,
     )
-    return lead_dict(lead)
+    return _out(lead)
+
+
+@api.post("/leads/{lead_id}/claim", response={200: LeadOut, **ERRORS}, tags=["sdr"])
+def claim(request: HttpRequest, lead_id: int) -> dict[str, Any]:
+    """Take an incoming request: you own it and it is in `sdr_processing`. Claiming your
+    own request again changes nothing.
+
+    - **409** `already_taken`: someone else has it; `owner` is `{"id", "name"}`.
+    - **422** `transition_not_allowed`: the request is no longer incoming.
+    - **403** `forbidden`: only the SDR team claims requests.
+
+    To release a request, move it to `new` (`POST /leads/{id}/transition`).
+    """
+    return _out(transitions.claim(_user(request), lead_id))
+
+
+@api.post("/leads/{lead_id}/reassign", response={200: LeadOut, **ERRORS}, tags=["sdr"])
+def reassign(request: HttpRequest, lead_id: int, body: ReassignIn) -> dict[str, Any]:
+    """Give a request still with the SDR team to another SDR: the lead SDR's or the head
+    of marketing's call. The new owner is notified.
+
+    - **403** `forbidden`: you do not lead the SDR team.
+    - **409** `version_conflict`: stale `version`.
+    - **422** `missing_field` (`field: "sdr"`): not an active SDR;
+      `transition_not_allowed`: the request has left the SDR side.
+    """
+    actor = _user(request)
+    if not transitions.leads_sdr_team(actor):
+        raise Forbidden(_("Only the lead SDR or the head of marketing reassigns requests."))
+    sdr = User.objects.filter(pk=body.sdr).first()
+    if sdr is None:
+        raise MissingField(_("The new owner must be an active SDR."), field="sdr")
+    return _out(transitions.reassign(actor, lead_id, sdr, version=body.version))
 
 
 @api.post("/leads/{lead_id}/touches", response={200: LeadOut, **ERRORS}, tags=["leads"])
 def touch(request: HttpRequest, lead_id: int, body: TouchIn) -> dict[str, Any]:
-    """Log a human contact with the lead: a call with its outcome, an e-mail sent, a
-    meeting. The first one stops the 30-minute clock. 422: unknown channel, a call
-    without an outcome, or a closed lead; 403: not your lead."""
+    """Log a human contact with the lead: a call with its outcome (and duration), an
+    e-mail sent, a meeting. The first one stops the 30-minute clock. 422: unknown channel,
+    a call without an outcome, a duration out of range, or a closed lead; 403: not your
+    lead."""
     lead = transitions.log_touch(
-        _user(request), lead_id, body.channel, outcome=body.outcome, note=body.note
+        _user(request),
+        lead_id,
+        body.channel,
+        outcome=body.outcome,
+        note=body.note,
+        duration_seconds=body.duration_seconds,
     )
-    return lead_dict(lead)
+    return _out(lead)
+
+
+@api.post("/leads/{lead_id}/notes", response={201: EventOut, **ERRORS}, tags=["leads"])
+def add_note(request: HttpRequest, lead_id: int, body: NoteIn) -> tuple[int, dict[str, Any]]:
+    """Write a note in the lead's history: anyone who sees the lead may. 422: an empty
+    note or one over 4,000 characters."""
+    event = transitions.add_note(_user(request), lead_id, body.text)
+    return 201, event_dict(event)
+
+
+# Qualification -------------------------------------------------------------------------
+
+
+def _version_dict(version: QuestionnaireVersion) -> dict[str, Any]:
+    fields = [f.as_dict() for f in qf.fields_of(version.fields)]
+    return {"id": version.pk, "number": version.number, "fields": fields}
+
+
+def _bant_dict(bant: Bant) -> dict[str, Any]:
+    return {
+        "budget_amount": str(bant.budget_amount) if bant.budget_amount is not None else None,
+        "budget_band": bant.budget_band,
+        "currency": bant.currency,
+        "authority_role": bant.authority_role,
+        "decision_maker": bant.decision_maker,
+        "need": bant.need.code if bant.need else None,
+        "need_text": bant.need_text,
+        "timeframe_date": bant.timeframe_date,
+        "timeframe_band": bant.timeframe_band,
+        "updated_at": bant.updated_at,
+    }
+
+
+def qualification_dict(lead: Lead) -> dict[str, Any]:
+    bant = Bant.objects.filter(lead=lead).select_related("need").first()
+    given = {
+        a.questionnaire_id: a for a in Answers.objects.filter(lead=lead).select_related("version")
+    }
+    items = []
+    for q in qa.questionnaires_for(lead):
+        answers = given.get(q.pk)
+        # As ``qa.version_for``: the version answered against, else the newest.
+        version = answers.version if answers is not None else q.current()
+        if version is None:
+            continue
+        items.append(
+            {
+                "id": q.pk,
+                "common": q.common,
+                "service": lead.service.code if not q.common and lead.service else None,
+                "version": _version_dict(version),
+                "answers": answers.values if answers is not None else None,
+                "answered_version": answers.version.number if answers is not None else None,
+            }
+        )
+    return {
+        "bant": _bant_dict(bant) if bant is not None else None,
+        "questionnaires": items,
+        "missing": [{"field": f, "label": label} for f, label in qa.handoff_missing(lead)],
+    }
+
+
+@api.get(
+    "/leads/{lead_id}/qualification",
+    response={200: QualificationOut, **READ_ERRORS},
+    tags=["qualification"],
+)
+def qualification(request: HttpRequest, lead_id: int) -> dict[str, Any]:
+    """BANT, the questionnaires that apply to the lead (the common block and its
+    service's) with the version each is shown in and the stored answers, and what the
+    hand-off to sales still needs. Anyone who sees the lead may read it."""
+    return qualification_dict(_get(request, lead_id))
+
+
+QUALIFY_ERRORS = """
+- **422** `invalid`: `errors` maps each wrong field to its message; nothing was saved.
+- **403** `forbidden`: only the request's SDR (or the head of marketing) fills it in, and
+  only while the request is `new` or `sdr_processing`.
+"""
+
+
+@api.put(
+    "/leads/{lead_id}/bant",
+    response={200: QualificationOut, **READ_ERRORS, 403: Error},
+    tags=["qualification"],
+    description="Replace the lead's BANT: a field left out is cleared.\n" + QUALIFY_ERRORS,
+)
+def put_bant(request: HttpRequest, lead_id: int, body: BantIn) -> dict[str, Any]:
+    raw = {**body.model_dump(exclude_unset=True), **(body.model_extra or {})}
+    qa.save_bant(_user(request), lead_id, raw)
+    return qualification_dict(_get(request, lead_id))
+
+
+@api.put(
+    "/leads/{lead_id}/answers/{version_id}",
+    response={200: QualificationOut, **READ_ERRORS, 403: Error},
+    tags=["qualification"],
+    description=(
+        "Replace the lead's answers to one questionnaire, given against version "
+        "`version_id` (the `version.id` the form was opened with: a version published "
+        "meanwhile does not change how these answers are read). 422 `missing_field` "
+        '(`field: "version"`): the version is not of a questionnaire for this lead.\n'
+        + QUALIFY_ERRORS
+    ),
+)
+def put_answers(
+    request: HttpRequest, lead_id: int, version_id: int, body: AnswersIn
+) -> dict[str, Any]:
+    qa.save_answers(_user(request), lead_id, version_id, body.values)
+    return qualification_dict(_get(request, lead_id))
+
+
+# Lists ---------------------------------------------------------------------------------
+
+
+@api.get("/questionnaires", response={200: list[QuestionnaireOut], 401: Error}, tags=["lists"])
+def questionnaires(request: HttpRequest) -> list[dict[str, Any]]:
+    """Every questionnaire with its current version (the one a new lead is given)."""
+    newest = (
+        QuestionnaireVersion.objects.filter(questionnaire=OuterRef("questionnaire"))
+        .order_by("-number")
+        .values("pk")[:1]
+    )
+    latest = {
+        v.questionnaire_id: v for v in QuestionnaireVersion.objects.filter(pk=Subquery(newest))
+    }
+    return [
+        {
+            "id": q.pk,
+            "common": q.common,
+            "service": q.service.code if q.service else None,
+            "name": str(q),
+            "version": _version_dict(latest[q.pk]) if q.pk in latest else None,
+        }
+        for q in Questionnaire.objects.select_related("service").order_by("-common", "pk")
+    ]
+
+
+@api.get(
+    "/reason-codes",
+    response={200: list[ReasonCodeOut], 401: Error, 422: Unprocessable},
+    tags=["lists"],
+)
+def list_reason_codes(
+    request: HttpRequest, kind: ReasonCode.Kind | None = None
+) -> list[dict[str, Any]]:
+    """The active reason codes, in order: `disqualify` (to `disqualified`), `return` (sales
+    sending an MQL back), `lost`."""
+    codes = reason_codes(kind) if kind else list(ReasonCode.objects.filter(active=True))
+    return [
+        {"kind": c.kind, "code": c.code, "name_en": c.name_en, "name_ru": c.name_ru} for c in codes
+    ]
+
+
+@api.get("/needs", response={200: list[NeedOut], 401: Error}, tags=["lists"])
+def needs(request: HttpRequest) -> list[dict[str, Any]]:
+    """The active needs (BANT's N), in order."""
+    return [
+        {"code": n.code, "name_en": n.name_en, "name_ru": n.name_ru}
+        for n in NeedCategory.objects.filter(active=True)
+    ]
+
+
+# Returns -------------------------------------------------------------------------------
+
+
+def returns_for(user: User) -> QuerySet[Return]:
+    """An SDR sees the returns of their requests, a sales manager those they made, the
+    heads and admins all of them."""
+    qs = Return.objects.all()
+    if not user.is_active:
+        return qs.none()
+    if user.is_superuser or user.role == Role.ADMIN or user.role in HEADS:
+        return qs
+    if user.role == Role.SDR:
+        return qs.filter(sdr=user)
+    if user.role == Role.SALES:
+        return qs.filter(returned_by=user)
+    return qs.none()
+
+
+def return_dict(ret: Return) -> dict[str, Any]:
+    return {
+        "id": ret.pk,
+        "lead": ret.lead_id,
+        "state": ret.state,
+        "from_status": ret.from_status,
+        "returned_at": ret.returned_at,
+        "returned_by": user_ref(ret.returned_by),
+        "sdr": user_ref(ret.sdr),
+        "reason_code": ret.reason_code,
+        "reason": ret.reason,
+        "sdr_note": ret.sdr_note,
+        "decided_at": ret.decided_at,
+        "judge": user_ref(ret.judge),
+        "judge_note": ret.judge_note,
+        "judged_at": ret.judged_at,
+    }
+
+
+class ReturnFilters(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    state: list[Return.State] = Field(
+        default_factory=list, description="One or more states; all if none."
+    )
+    lead: int | None = None
+    cursor: str | None = None
+    limit: int = Field(settings.LEADRELAY_PAGE_SIZE, ge=1, le=200)
+
+
+RETURN_RELATED = ("returned_by", "sdr", "judge")
+
+
+@api.get("/returns", response={200: ReturnPage, **READ_ERRORS}, tags=["returns"])
+def list_returns(request: HttpRequest, filters: Query[ReturnFilters]) -> dict[str, Any]:
+    """MQLs sales sent back, newest first: an SDR sees their own, a sales manager those
+    they returned, heads all. `state=open` is what awaits the SDR; `state=disputed` what
+    awaits a head."""
+    unknown = sorted(set(request.GET) - set(ReturnFilters.model_fields))
+    if unknown:
+        raise MissingField(
+            _("Unknown filter(s): %(names)s.") % {"names": ", ".join(unknown)}, field=unknown[0]
+        )
+    qs = returns_for(_user(request))
+    if filters.state:
+        qs = qs.filter(state__in=filters.state)
+    if filters.lead is not None:
+        qs = qs.filter(lead_id=filters.lead)
+    if filters.cursor:
+        qs = qs.filter(id__lt=decode_cursor(filters.cursor))
+    page = list(qs.select_related(*RETURN_RELATED).order_by("-id")[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    return {
+        "items": [return_dict(r) for r in page],
+        "next_cursor": encode_cursor(page[-1].pk) if more else None,
+    }
+
+
+def _return_out(ret: Return) -> dict[str, Any]:
+    return return_dict(Return.objects.select_related(*RETURN_RELATED).get(pk=ret.pk))
+
+
+@api.post("/returns/{return_id}/decision", response={200: ReturnOut, **ERRORS}, tags=["returns"])
+def decide_return(request: HttpRequest, return_id: int, body: DecisionIn) -> dict[str, Any]:
+    """The SDR's answer to an `open` return: accept it (rework the request) or dispute it
+    (a `note` is required; the heads are notified).
+
+    - **403** `forbidden`: not the request's SDR (or the head of marketing).
+    - **422** `transition_not_allowed`: already answered; `missing_field`: a dispute
+      without a note.
+    """
+    ret = returns.decide(_user(request), return_id, accept=body.accept, note=body.note)
+    return _return_out(ret)
+
+
+@api.post("/returns/{return_id}/judgement", response={200: ReturnOut, **ERRORS}, tags=["returns"])
+def judge_return(request: HttpRequest, return_id: int, body: JudgementIn) -> dict[str, Any]:
+    """A head settles a `disputed` return: `overturn` puts the MQL back in the sales queue
+    (`awaiting_assignment`); otherwise the return stands.
+
+    - **403** `forbidden`: only the head of marketing or sales (or an admin).
+    - **422** `transition_not_allowed`: not disputed, or the request has moved on.
+    """
+    ret = returns.judge(_user(request), return_id, overturn=body.overturn, note=body.note)
+    return _return_out(ret)
