@@ -201,6 +201,10 @@ def test_list_shows_the_common_block_and_every_service(
     empty = next(r for r in rows if "Bare service" in r)
     assert "No questionnaire yet" in empty
     assert f'href="/settings/questionnaires/new/{bare.pk}/"' in empty
+    # The common block exists from the install: its create address leads to its editor.
+    common = Questionnaire.objects.get(common=True)
+    response = admin_client.get("/settings/questionnaires/new/common/")
+    assert (response.status_code, response["Location"]) == (302, url(common))
 
 
 def test_list_in_russian_names_services_in_russian(
