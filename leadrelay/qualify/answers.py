@@ -92,9 +92,14 @@ def publish(
     """Publish a new version; past answers keep theirs. Raises ``InvalidInput``."""
     fields = [qf.Field.of(d) for d in definition]
     errors = qf.check_definition(fields)
+    for d in definition:
+        if not str(d.get("label_en") or "").strip() and not str(d.get("label_ru") or "").strip():
+            errors.setdefault(str(d.get("key") or ""), _("Every field needs a label."))
     if errors:
         raise InvalidInput(_("The questionnaire has errors."), errors=errors)
     with transaction.atomic():
+        # Two editors publishing at once get numbers one after the other.
+        Questionnaire.objects.select_for_update().filter(pk=questionnaire.pk).first()
         latest = (
             QuestionnaireVersion.objects.select_for_update()
             .filter(questionnaire=questionnaire)

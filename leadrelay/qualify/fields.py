@@ -141,7 +141,9 @@ def check_definition(fields: list[Field]) -> dict[str, str]:
             errors[f.key] = _("Unknown field type “%(type)s”.") % {"type": f.type}
         elif f.type in CHOICE_TYPES:
             values = [v for v, _en, _ru in f.choices]
-            if not values:
+            if any(not v.strip() for v in values):
+                errors[f.key] = _("Every option needs a value.")
+            elif not values:
                 errors[f.key] = _("A choice field needs at least one option.")
             elif len(set(values)) != len(values):
                 errors[f.key] = _("Two options have the same value.")
