@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from leadrelay.qualify.fields import CURRENCIES
 from leadrelay.qualify.models import BudgetBand, TimeframeBand
@@ -249,10 +249,12 @@ _TimeframeBandIn = Annotated[
 ]
 
 
-class BantIn(Schema):
+class BantIn(BaseModel):
     """The whole BANT block (`qualify.answers.BANT_FIELDS`): a field left out is cleared."""
 
-    # Unknown keys reach the domain check too, which names each one.
+    # A plain pydantic model, not a ninja Schema: a Schema reads any object by attribute,
+    # so a list would pass as an empty BANT and unknown keys would vanish. Here they
+    # reach the domain check, which names each one.
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
 
     budget_amount: _AmountIn = Field(None, description="An amount: a decimal string or number.")
