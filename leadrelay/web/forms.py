@@ -1,5 +1,6 @@
-"""Forms of the web pages: the lead list's query string, a move's and a contact's POST
-body, the notification centre's page, a webhook endpoint, the SLA report's filters.
+"""Forms of the web pages: the lead list's query string, a move's, a contact's, a note's
+and a return decision's POST body, the notification centre's page, a webhook endpoint,
+the SLA report's filters.
 
 They only validate and translate input into domain calls' arguments; which leads a user
 sees and which moves are allowed stay in ``leadrelay.leads``.
@@ -7,6 +8,7 @@ sees and which moves are allowed stay in ``leadrelay.leads``.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -101,6 +103,13 @@ class LeadFilterForm(forms.Form):
         return leads
 
 
+def routing_departments() -> QuerySet[Department]:
+    """Where a request can be routed: group companies and other departments."""
+    return Department.objects.filter(
+        kind__in=(Department.Kind.GROUP_COMPANY, Department.Kind.OTHER)
+    ).order_by("name")
+
+
 class MoveForm(forms.Form):
     """One move of one lead: the target, the version the user saw, and what it needs."""
 
@@ -115,14 +124,22 @@ class MoveForm(forms.Form):
     partner = forms.ModelChoiceField(
         label=_("Partner"), required=False, queryset=Partner.objects.filter(active=True)
     )
+    # Requests are routed to a group company or a department outside the funnel; the
+    # marketing, sales and partner departments are the funnel itself.
     department = forms.ModelChoiceField(
-        label=_("Department"), required=False, queryset=Department.objects.all()
+        label=_("Department"), required=False, queryset=routing_departments()
     )
+    # A code from the configurable lists (disqualification, return, loss); the move's gate
+    # says whether the move needs one and which codes it takes.
+    reason_code = forms.CharField(label=_("Reason code"), required=False, max_length=40)
 
     def options(self) -> MoveOptions:
         data = self.cleaned_data
         return MoveOptions(
-            manager=data["manager"], partner=data["partner"], department=data["department"]
+            manager=data["manager"],
+            partner=data["partner"],
+            department=data["department"],
+            reason_code=data["reason_code"],
         )
 
 
@@ -138,6 +155,11 @@ class TouchForm(forms.Form):
         label=_("Call outcome"), required=False, choices=[("", "—"), *CallOutcome.choices]
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=4000)
+    # Typed as "4:30" (minutes:seconds) or "5" (minutes); cleaned to seconds.
+    duration = forms.CharField(label=_("Call duration"), required=False, max_length=12)
+
+    def clean_duration(self) -> int | None:
+        return parse_duration(self.cleaned_data.get("duration") or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -145,7 +167,45 @@ class TouchForm(forms.Form):
             self.add_error("outcome", _("Choose the outcome of the call."))
         elif data.get("channel") and data.get("channel") != TouchChannel.CALL:
             data["outcome"] = ""
+            data["duration"] = None
         return data
+
+
+_DURATION = re.compile(r"^(\d{1,4})(?::([0-5]\d))?$")
+
+
+def parse_duration(text: str) -> int | None:
+    """A call's length as typed, "4:30" (minutes:seconds) or "5" (minutes), in seconds;
+    ``None`` when nothing was typed. Raises ``ValidationError`` for anything else."""
+    text = text.strip().replace(" ", "")
+    if not text:
+        return None
+    match = _DURATION.match(text)
+    if match is None:
+        raise forms.ValidationError(
+            _("Enter minutes:seconds (4:30) or whole minutes (5)."), code="duration"
+        )
+    return int(match.group(1)) * 60 + int(match.group(2) or 0)
+
+
+class NoteForm(forms.Form):
+    """A note in the lead's history; ``add_note`` says what a note may be."""
+
+    note = forms.CharField(label=_("Note"), required=False, max_length=10_000, strip=False)
+
+
+class ReturnDecisionForm(forms.Form):
+    """The SDR's answer to a return: accept it, or dispute it with a note."""
+
+    decision = forms.ChoiceField(choices=[("accept", "accept"), ("dispute", "dispute")])
+    note = forms.CharField(label=_("Note"), required=False, max_length=4000)
+
+
+class ReturnVerdictForm(forms.Form):
+    """A head's verdict on a disputed return: uphold it, or overturn it."""
+
+    verdict = forms.ChoiceField(choices=[("uphold", "uphold"), ("overturn", "overturn")])
+    note = forms.CharField(label=_("Note"), required=False, max_length=4000)
 
 
 class PageForm(forms.Form):

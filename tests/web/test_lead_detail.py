@@ -11,15 +11,27 @@ from django.test import Client
 from leadrelay.accounts.models import Department, User
 from leadrelay.catalog.models import Partner, Service, Source
 from leadrelay.leads.models import Lead
-from tests.factories import walk
+from leadrelay.leads.transitions import add_note, log_touch
+from leadrelay.qualify.models import Answers
+from tests.factories import qualify, walk
 
-# Session, user, the lead with its joined service, source, owners, partner and
-# department, and its events with their actors.
-DETAIL_QUERIES = 4
+# Session, user, the lead with its joined service, source, owners, partner, department
+# and BANT, its events with their actors; the qualification summary (BANT, answers); the
+# reason codes (a sales manager's "return to the SDR" picks one).
+DETAIL_QUERIES = 7
+# The SDR's workspace adds, whatever the number of questionnaires, questions and events:
+# the lead's questionnaires, its answers, their newest versions, the need taxonomy, and
+# the partner and department choices of the hand-off panel.
+WORKSPACE_QUERIES = DETAIL_QUERIES + 6
 
 
 def offered_moves(html: str) -> list[str]:
-    return re.findall(r'<input type="hidden" name="to" value="(\w+)">', html)
+    return re.findall(r'name="to" value="(\w+)"', html)
+
+
+def form_of(html: str, form_id: str) -> str:
+    start = html.index(f'<form id="{form_id}"')
+    return html[start : html.index("</form>", start)]
 
 
 def test_lead_page_shows_contact_request_and_attribution(
@@ -80,25 +92,38 @@ def test_history_lists_every_event_oldest_first_with_who_and_reason(
     assert "· sdr" in history and "· system" in history
 
 
-def test_sdr_is_offered_the_moves_of_the_table_with_a_reason_box_where_one_is_needed(
+def test_sdr_is_offered_the_moves_of_the_table_each_with_the_inputs_it_needs(
     cast: dict[str, User],
     departments: dict[str, Department],
     make_lead: Callable[..., Lead],
     client_for: Callable[..., Client],
 ) -> None:
     Partner.objects.create(name="Web Partners LLC")
+    Partner.objects.create(name="Gone Partners", active=False)
+    Department.objects.create(name="Group Co", kind=Department.Kind.GROUP_COMPANY)
     lead = walk(make_lead(), cast["sdr"], "sdr_processing")
     page = client_for(cast["sdr"]).get(f"/leads/{lead.pk}/").text
     assert sorted(offered_moves(page)) == sorted(
         ["awaiting_assignment", "disqualified", "referred", "routed", "new"]
     )
     assert f'<input type="hidden" name="version" value="{lead.version}">' in page
-    # Disqualifying and sending back need a reason; referring picks a partner, routing
-    # picks a department; moving on to the sales queue is one button.
-    assert page.count('<textarea name="reason"') == 2
-    assert '<select name="partner">' in page and "Web Partners LLC" in page
-    assert '<select name="department">' in page and "Marketing" in page
+    # Each end of the SDR's work has its own form in the hand-off panel: the hand-off is
+    # one button, disqualifying picks a reason code, referring a partner, routing a group
+    # company or department; releasing to the queue needs a written reason.
+    assert 'id="handoff-form"' in page
+    disqualify = form_of(page, "disqualify-form")
+    assert '<select name="reason_code" id="disqualify-code" required>' in disqualify
+    assert 'value="spam"' in disqualify and 'value="unreachable"' in disqualify
+    assert 'value="not_qualified"' not in disqualify  # a return code, not a disqualification
+    refer = form_of(page, "refer-form")
+    assert '<select name="partner" id="refer-partner" required>' in refer
+    assert "Web Partners LLC" in refer and "Gone Partners" not in refer
+    route = form_of(page, "route-form")
+    assert "Group Co" in route and "Marketing" not in route  # the funnel's own departments
+    assert '<textarea name="reason" rows="2" required' in form_of(page, "release-form")
     assert '<select name="manager"' not in page
+    # No bare button bypasses these forms.
+    assert 'btn-block">→ Disqualified' not in page
 
 
 def test_head_of_sales_assigning_picks_one_of_the_active_sales_managers(
@@ -150,6 +175,7 @@ def test_lead_page_costs_the_same_few_queries_however_long_the_history(
     make_lead: Callable[..., Lead],
     client_for: Callable[..., Client],
     django_assert_num_queries: Any,
+    django_assert_max_num_queries: Any,
 ) -> None:
     source = Source.objects.create(kind=Source.Kind.FORM, name="Site")
     lead = make_lead(source=source, service=Service.objects.get(code="seo"))
@@ -160,10 +186,48 @@ def test_lead_page_costs_the_same_few_queries_however_long_the_history(
         client.get(f"/leads/{lead.pk}/")
     for _ in range(5):
         lead = walk(lead, cast["sales"], "brief_filled", "discussion")
-    lead = walk(lead, cast["head_sales"], "lost")
     with django_assert_num_queries(DETAIL_QUERIES):
+        client.get(f"/leads/{lead.pk}/")
+    lead = walk(lead, cast["head_sales"], "lost")
+    with django_assert_max_num_queries(DETAIL_QUERIES):
         page = client.get(f"/leads/{lead.pk}/").text
     assert page.count('<li class="event">') == 16
+
+
+def test_the_sdr_workspace_costs_the_same_queries_however_many_questions_and_events(
+    cast: dict[str, User],
+    departments: dict[str, Department],
+    make_lead: Callable[..., Lead],
+    client_for: Callable[..., Client],
+    django_assert_num_queries: Any,
+) -> None:
+    from leadrelay.qualify.answers import publish
+    from leadrelay.qualify.models import Questionnaire
+
+    Partner.objects.create(name="Web Partners LLC")
+    seo = Service.objects.get(code="seo")
+    lead = walk(make_lead(service=seo), cast["sdr"], "sdr_processing")
+    qualify(lead)  # BANT and answers: the summary is on the page too
+    client = client_for(cast["sdr"])
+    with django_assert_num_queries(WORKSPACE_QUERIES):
+        page = client.get(f"/leads/{lead.pk}/").text
+    assert 'id="bant-form"' in page and 'id="questionnaire-seo-form"' in page
+    # Forty more questions, a newer version, and a long history cost nothing more.
+    questionnaire = Questionnaire.objects.get(service=seo)
+    current = questionnaire.current()
+    assert current is not None
+    more = [
+        {"key": f"extra_{i}", "type": "text", "label_en": f"Extra {i}", "label_ru": f"Доп {i}"}
+        for i in range(40)
+    ]
+    Answers.objects.filter(lead=lead).delete()
+    publish(questionnaire, [*current.fields, *more], cast["admin"])
+    for i in range(10):
+        add_note(cast["sdr"], lead.pk, f"note {i}")
+        log_touch(cast["sdr"], lead.pk, "call", outcome="no_answer", duration_seconds=i)
+    with django_assert_num_queries(WORKSPACE_QUERIES):
+        page = client.get(f"/leads/{lead.pk}/").text
+    assert "Extra 39" in page and page.count('<li class="event">') == 22
 
 
 def test_head_sees_the_manager_choices_for_a_bounded_number_of_queries(

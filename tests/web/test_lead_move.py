@@ -79,13 +79,13 @@ def test_missing_reason_is_a_form_error_and_changes_nothing(
     before = state_of(lead)
     response = client_for(cast["sdr"]).post(
         f"/leads/{lead.pk}/move/",
-        {"to": "disqualified", "version": lead.version, "reason": "   "},
+        {"to": "new", "version": lead.version, "reason": "   "},
         headers=HTMX,
     )
     assert response.status_code == 422
     assert "A reason is required for this move." in response.text
-    # The form the user was filling stays open.
-    assert '<details class="move move-danger" open>' in response.text
+    # The form the user was filling (release to the queue) stays open.
+    assert '<details class="release" id="release" open>' in response.text
     assert state_of(lead) == before
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.test import Client
 
 from leadrelay.accounts.models import User
+from leadrelay.catalog.models import Partner
 from leadrelay.leads.models import Lead
 from tests.factories import walk
 from tests.web.helpers import state_of
@@ -73,7 +74,8 @@ def test_sales_manager_cannot_see_or_move_a_colleagues_lead(
 def test_partner_manager_sees_only_referred_leads(
     cast: dict[str, User], make_lead: Callable[..., Lead], client_for: Callable[..., Client]
 ) -> None:
-    referred = walk(make_lead(), cast["sdr"], "sdr_processing", "referred")
+    partner = Partner.objects.create(name="Web Partners LLC")
+    referred = walk(make_lead(), cast["sdr"], "sdr_processing", "referred", partner=partner)
     other = walk(make_lead(), cast["sdr"], "sdr_processing")
     client = client_for(cast["partner"])
     assert listed_ids(client.get("/leads/").text) == [referred.pk]
