@@ -66,9 +66,14 @@ api = NinjaAPI(
     title="Leadrelay API",
     version="1",
     description=(
-        "Leads, their status machine and history. Authenticate with "
-        "`Authorization: Bearer <token>` (create one with `leadrelay token create NAME`). "
-        'Errors are JSON `{"code": "...", "message": "..."}`.'
+        "Leads, their status machine and history, and the SDR workspace: claiming "
+        "requests, BANT and questionnaires, and the rejection loop with sales. "
+        "Authenticate with `Authorization: Bearer <token>` (create one with "
+        "`leadrelay token create NAME`). "
+        'Errors are JSON `{"code": "...", "message": "..."}`, with details where they help: '
+        "a 422 names the `field` at fault, what a move still needs (`missing`), the moves "
+        "allowed (`allowed`) or a message per field (`errors`); a 409 the lead's "
+        "`current_version` or the `owner` who has the request."
     ),
     auth=TokenAuth(),
     urls_namespace="api-v1",
