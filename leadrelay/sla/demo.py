@@ -682,6 +682,10 @@ class _Message:
     extra: dict[str, Any]
 
 
+# The events that move the lead's version on (a qualification or a return event does not).
+_VERSIONED = frozenset({LeadEvent.Kind.STATUS, LeadEvent.Kind.TOUCH, LeadEvent.Kind.OWNER})
+
+
 def _lead_then(lead: Lead, events: Sequence[LeadEvent], users: dict[int, User]) -> Lead:
     """The lead as it was right after ``events`` (its own, oldest first), for a payload."""
     from copy import copy
@@ -699,7 +703,8 @@ def _lead_then(lead: Lead, events: Sequence[LeadEvent], users: dict[int, User]) 
             reach(reached, e.to_status, e.at)
         if e.kind == LeadEvent.Kind.CREATED:
             then.version = 1
-        elif isinstance(e.data, dict):
+        elif e.kind in _VERSIONED and isinstance(e.data, dict):
+            # (A qualification event's "version" is the questionnaire's.)
             then.version = int(e.data.get("version", then.version))
             sdr = e.data.get("sdr", sdr)
             manager = e.data.get("manager", manager)
