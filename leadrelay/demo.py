@@ -13,8 +13,13 @@ the request (mostly within the 30-minute deadline), the manager's after assignme
 Each lead row is left exactly as ``move_lead`` and ``log_touch`` would leave it, and each
 history gets the SLA clocks the hooks of ``sla.clocks`` would have started and stopped
 on it, with the breaches and notifications the worker would have recorded
-(``sla.demo``): the tests replay the generated events through the real functions and
-compare. The newest requests are left for the SDRs, so their clocks run (amber, red).
+(``sla.demo``). The SDR workspace's records come with the histories: BANT and the
+questionnaires' answers saved before every hand-off (and partly, by those still being
+qualified), reason codes on disqualifications and losses, the referral, routing and
+return rows ``qualify.routing`` writes, and returns answered and disputes decided as
+``qualify.returns`` records them. The tests replay the generated events through the real
+functions, with every gate on, and compare. The newest requests are left for the SDRs,
+so their clocks run (amber, red), and a few recent returns wait for an answer.
 
 The same ``seed`` (and ``now``) gives the same data; only the demo users' passwords
 come from ``secrets``, because they are printed once and must not be guessable.
@@ -54,6 +59,18 @@ from leadrelay.intake.demo import load_intake_demo
 from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.leads.statuses import STAGE_OF_STATUS, STAGE_ORDER, Status, find
 from leadrelay.notify.models import Notification
+from leadrelay.qualify.defaults import install_now as install_qualify_defaults
+from leadrelay.qualify.models import (
+    Answers,
+    Bant,
+    DepartmentContact,
+    NeedCategory,
+    Questionnaire,
+    Referral,
+    Return,
+    Routing,
+    SdrQueueSettings,
+)
 from leadrelay.sla.demo import (
     CREATED,
     STATUS,
@@ -105,12 +122,14 @@ _Weights = tuple[tuple[str, float], ...]
 _NEXT: dict[str, _Weights] = {
     NEW: ((SDR_PROCESSING, 0.97), (DISQUALIFIED, 0.03)),
     SDR_PROCESSING: (
-        (AWAITING, 0.67),
+        (AWAITING, 0.682),
         (DISQUALIFIED, 0.195),
         (REFERRED, 0.065),
         (ROUTED, 0.045),
         (NEW, 0.01),
-        ("", 0.015),
+        # Forgotten: about one in 350, so a million requests leave ~5,000 open on the
+        # SDR side with the newest (the queue the SDR workspace is measured on).
+        ("", 0.003),
     ),
     AWAITING: ((ASSIGNED, 0.95), (SDR_PROCESSING, 0.05)),
     ASSIGNED: (
@@ -158,34 +177,96 @@ _MEDIAN_HOURS: dict[tuple[str, str], float] = {
 }
 _REOPEN_MEDIAN_HOURS = {LOST: 24 * 30, DISQUALIFIED: 24 * 5, REFERRED: 24 * 7, ROUTED: 24 * 4}
 
-_DISQUALIFY_REASONS: _Weights = (
-    ("Не наша услуга", 0.22),
-    ("Маленький бюджет", 0.24),
-    ("Не дозвонились", 0.2),
-    ("Нет потребности: собирали цены", 0.12),
-    ("Не ЛПР, контакт руководителя не дали", 0.07),
-    ("Сроки не определены", 0.06),
-    ("Конкурент собирает информацию", 0.04),
-    ("Спам", 0.05),
+# (what the user wrote, the code from the configurable list: qualify.defaults.REASONS).
+_Reason = tuple[str, str]
+_DISQUALIFY_REASONS: tuple[tuple[_Reason, float], ...] = (
+    (("Не наша услуга", "not_our_service"), 0.21),
+    (("Маленький бюджет", "budget_too_small"), 0.24),
+    (("Не дозвонились", "unreachable"), 0.2),
+    (("Нет потребности: собирали цены", "no_need"), 0.12),
+    (("Не ЛПР, контакт руководителя не дали", "no_authority"), 0.07),
+    (("Сроки не определены", "no_need"), 0.05),
+    (("Конкурент собирает информацию", "no_need"), 0.03),
+    (("Поставщик предлагает свои услуги", "job_seeker"), 0.03),
+    (("Спам", "spam"), 0.05),
 )
-_NEW_DISQUALIFY_REASONS: _Weights = (("Спам", 0.75), ("Тестовая заявка", 0.25))
-_LOST_REASONS: _Weights = (
-    ("Дорого: не устроила цена", 0.27),
-    ("Выбрали конкурента", 0.22),
-    ("Нет бюджета", 0.17),
-    ("Проект отложен", 0.13),
-    ("Клиент перестал выходить на связь", 0.12),
-    ("Не устроили сроки", 0.05),
-    ("Решили делать своими силами", 0.04),
+_SPAM: _Reason = ("Спам", "spam")
+_DUPLICATE: _Reason = ("Дубль заявки", "duplicate")
+_NEW_DISQUALIFY_REASONS: tuple[tuple[_Reason, float], ...] = (
+    (_SPAM, 0.75),
+    (("Тестовая заявка", "spam"), 0.25),
 )
+_LOST_REASONS: tuple[tuple[_Reason, float], ...] = (
+    (("Дорого: не устроила цена", "price"), 0.27),
+    (("Выбрали конкурента", "competitor"), 0.22),
+    (("Нет бюджета", "no_budget"), 0.17),
+    (("Проект отложен", "postponed"), 0.13),
+    (("Клиент перестал выходить на связь", "no_response"), 0.12),
+    (("Не устроили сроки", "postponed"), 0.05),
+    (("Решили делать своими силами", "in_house"), 0.04),
+)
+# Disqualifications nobody reopens, and the one that is reopened most (a later call).
+_FINAL_CODES = frozenset({"spam", "duplicate", "job_seeker"})
+_UNREACHABLE = "unreachable"
+# What sales writes when it sends an MQL back (a "return": qualify.handoff.is_return),
+# with a code from the list of return reasons, by the status it is returned from.
+_RETURN_REASONS: dict[str, tuple[_Reason, ...]] = {
+    "awaiting_assignment": (
+        ("Бюджет из анкеты не подтвердился: клиент рассчитывает на 30 тыс. ₽", "no_budget"),
+        ("Регион продвижения в анкете указан неверно", "wrong_answers"),
+        ("Задача клиента не ясна, нужна повторная квалификация", "not_qualified"),
+        ("Клиенту нужна другая услуга", "wrong_service"),
+        ("Клиент уже работает с нами по другому договору", "duplicate"),
+    ),
+    "assigned": (
+        ("Клиент не подтвердил потребность: нужна повторная квалификация", "not_qualified"),
+        ("Контакт не ЛПР: нужен руководитель", "not_qualified"),
+        ("Три дня не могу дозвониться до клиента", "unreachable"),
+        ("Бюджета нет: клиент собирал цены", "no_budget"),
+        ("В анкете не та услуга: клиенту нужен сайт, а не реклама", "wrong_service"),
+    ),
+    "discussion": (("Клиент сменил задачу: нужна новая анкета", "wrong_service"),),
+}
+# The SDR's answer to a return and a head's decision on a dispute (an accepted return
+# may go without a word; a dispute and a decision say why).
+_ACCEPT_NOTES = ("", "", "Согласна, доквалифицирую", "Принято, уточню у клиента бюджет и сроки")
+_DISPUTE_NOTES = (
+    "Бюджет подтверждён в переписке с клиентом, письмо в истории",
+    "Клиент подтвердил задачу по телефону",
+    "Контакт — собственник бизнеса, это указано в BANT",
+    "Анкета заполнена со слов клиента, всё верно",
+)
+_UPHOLD_NOTES = (
+    "Возврат обоснован: бюджет не подтверждён",
+    "Согласен с продажами: нужна повторная квалификация",
+)
+_OVERTURN_NOTES = (
+    "Квалификация корректна, лид возвращается в продажи",
+    "Данные анкеты подтверждены, берите в работу",
+)
+_ACCEPT_SHARE, _OVERTURN_SHARE = 0.65, 0.4  # of returns answered; of disputes decided
+_ANSWER_MEDIAN = 2.5 * _HOUR  # working time the SDR takes to answer a return
+_JUDGE_MEDIAN = 7 * _HOUR  # … and a head to decide a dispute
+# Where sales holds an MQL: a move from here back to the SDR by sales is a return.
+_SALES_HELD = frozenset({AWAITING, ASSIGNED, DISCUSSION})
+# The path of a request forced to be returned lately (_Generator._forced_returns), and
+# what becomes of the returns: as many as there are kinds, fewer in a small demo.
+_FORCED_PATH = {
+    NEW: SDR_PROCESSING,
+    SDR_PROCESSING: AWAITING,
+    AWAITING: ASSIGNED,
+    ASSIGNED: SDR_PROCESSING,
+}
+_FORCED_KINDS = ("open", "disputed", "open", "disputed", "overturned", "accepted")
 _BACKWARD_REASONS: dict[tuple[str, str], tuple[str, ...]] = {
     (SDR_PROCESSING, NEW): (
         "Клиент попросил связаться позже",
         "Взял по ошибке, возвращаю в очередь",
     ),
+    # The SDR takes back their own MQL (sales' returns: _RETURN_REASONS).
     (AWAITING, SDR_PROCESSING): (
-        "Анкета заполнена не полностью: нет бюджета",
-        "Не указан регион продвижения",
+        "Забираю на доквалификацию: клиент уточняет бюджет",
+        "Клиент перезвонил: меняется регион продвижения",
         "Нужно уточнить задачу у клиента",
     ),
     (ASSIGNED, SDR_PROCESSING): (
@@ -225,7 +306,6 @@ _MANAGER_TOUCHES: tuple[tuple[tuple[str, str], float], ...] = (
 )
 _MANAGER_DAY = 9 * _HOUR  # working time a new manager usually acts within
 
-_REFER_REASONS = ("Нужна разработка мобильного приложения", "Нужен копирайтинг", "")
 _ROUTE_REASONS = ("Заявка по профилю группы компаний", "Резюме: передано в HR", "")
 
 
@@ -321,12 +401,45 @@ _USERS: tuple[_DemoUser, ...] = (
 _SDR_WEIGHTS = (0.3, 0.36, 0.34)
 _SALES_WEIGHTS = (0.3, 0.28, 0.22, 0.2)
 
-_PARTNERS: tuple[tuple[str, str, str, float], ...] = (
-    ("Контент-Фабрика", "partners@content-fabrika.ru", "12.50", 0.35),
-    ("ТаргетПро", "hello@targetpro.ru", "15.00", 0.3),
-    ("Бюро репутации «Отзыв+»", "info@otzyv-plus.ru", "10.00", 0.2),
-    ("Мобайл Девелопмент", "sales@mobdev.ru", "8.00", 0.15),
+# (name, contact e-mail, commission %, share of referrals, what the SDR writes)
+_PARTNERS: tuple[tuple[str, str, str, float, tuple[str, ...]], ...] = (
+    (
+        "Контент-Фабрика",
+        "partners@content-fabrika.ru",
+        "12.50",
+        0.35,
+        ("Нужен копирайтинг: тексты для сайта и блога", "Нужен контент-маркетинг", ""),
+    ),
+    (
+        "ТаргетПро",
+        "hello@targetpro.ru",
+        "15.00",
+        0.3,
+        ("Нужен таргет в соцсетях с бюджетом меньше нашего минимума", ""),
+    ),
+    (
+        "Бюро репутации «Отзыв+»",
+        "info@otzyv-plus.ru",
+        "10.00",
+        0.2,
+        ("Нужна работа с отзывами (SERM)", "Негатив в выдаче по бренду", ""),
+    ),
+    (
+        "Мобайл Девелопмент",
+        "sales@mobdev.ru",
+        "8.00",
+        0.15,
+        ("Нужна разработка мобильного приложения", ""),
+    ),
 )
+# Who hears about a request routed to a group company or to HR: (department, name, e-mail).
+_DEPARTMENT_CONTACTS: tuple[tuple[str, str, str], ...] = (
+    ("group_company", "Руслан Тимофеев, коммерческий директор", "r.timofeev@app-lab.example"),
+    ("group_company", "Отдел продаж «Апп-Лаб»", "sales@app-lab.example"),
+    ("other", "Ирина Белова, HR", "hr@agency.example"),
+)
+# SDRs on shift when the demo starts (round-robin, if switched on, gives them requests).
+_ON_SHIFT = frozenset({"sdr1", "sdr2"})
 
 # (kind, name, share of requests)
 _SOURCES: tuple[tuple[str, str, float], ...] = (
@@ -694,6 +807,10 @@ class _Calendar:
             if self.work[i]:
                 nxt = i
 
+    def day_of(self, t: int) -> date:
+        """The local date of ``t``."""
+        return self.dates[(t + self.offset) // _DAY - self.first_day]
+
     def is_work_time(self, t: int) -> bool:
         d, s = divmod(t + self.offset, _DAY)
         i = d - self.first_day
@@ -741,6 +858,310 @@ class _Calendar:
 
 
 # --------------------------------------------------------------------------------------
+# What the SDR learns while qualifying: BANT and the questionnaires' answers, written as
+# ``qualify.answers.save_bant`` and ``save_answers`` store them (cleaned values).
+_CHANGED_BANT = json.dumps(
+    {
+        "bant": True,
+        "changed": [
+            "budget_amount",
+            "budget_band",
+            "currency",
+            "authority_role",
+            "decision_maker",
+            "need",
+            "need_text",
+            "timeframe_date",
+            "timeframe_band",
+        ],
+    }
+)
+# The region as the SDR types it (the suggestions of qualify.fields.REGIONS where one fits).
+_REGION_ANSWERS = {"Москва и область": "Московская область", "вся Россия": "Вся Россия"}
+_AUDIENCES = (
+    "B2C: женщины 25–45 лет, доход средний и выше",
+    "B2B: отделы закупок строительных компаний",
+    "Владельцы малого бизнеса в регионах",
+    "B2B: производственные предприятия, 50–500 сотрудников",
+    "Семьи с детьми, жители новостроек",
+    "Автовладельцы 30–55 лет",
+    "Пациенты частных клиник, 25–60 лет",
+    "Оптовые покупатели: магазины и HoReCa",
+    "B2B: IT-директора среднего бизнеса",
+    "Молодые родители, покупают онлайн",
+)
+_TASKS: dict[str, tuple[str, ...]] = {
+    "seo": (
+        "Вывести сайт в топ-10 Яндекса по коммерческим запросам",
+        "Вернуть трафик, потерянный после апдейта Яндекса",
+        "Продвинуть интернет-магазин по категорийным запросам",
+        "Увеличить органический трафик в два раза за полгода",
+    ),
+    "ppc": (
+        "Снизить стоимость заявки из Директа в полтора раза",
+        "Запустить рекламу на новый регион",
+        "Настроить и вести Яндекс Директ под ключ",
+        "Аудит кампаний: реклама не окупается",
+    ),
+    "smm": (
+        "Вести сообщество ВКонтакте и Telegram-канал",
+        "Запустить таргетированную рекламу ВКонтакте",
+        "Контент-план и ведение соцсетей бренда",
+    ),
+    "analytics": (
+        "Настроить сквозную аналитику с CRM",
+        "Понять, какие каналы приносят продажи",
+        "Настроить цели Метрики и коллтрекинг",
+    ),
+    "development": (
+        "Новый корпоративный сайт вместо устаревшего",
+        "Интернет-магазин на 1С-Битрикс, около 2000 товаров",
+        "Лендинг под рекламную кампанию",
+    ),
+}
+_NEEDS = {
+    "seo": ("traffic", "leads"),
+    "ppc": ("leads", "cost_per_lead"),
+    "smm": ("awareness", "leads"),
+    "analytics": ("analytics", "cost_per_lead"),
+    "development": ("new_site", "launch"),
+}
+_ROLES = (
+    ("Генеральный директор", 0.9),
+    ("Владелец бизнеса", 0.95),
+    ("Коммерческий директор", 0.7),
+    ("Директор по маркетингу", 0.5),
+    ("Маркетолог", 0.1),
+    ("Руководитель отдела продаж", 0.3),
+    ("Менеджер проекта", 0.1),
+)
+# How likely a contact in this role decides (the English ones: the contact's position).
+_ROLE_DECIDES = {**dict(_ROLES), "CEO": 0.9, "Founder": 0.95, "Head of Growth": 0.5}
+_ROLE_DECIDES["Marketing Manager"] = 0.1
+_BANDS: _Weights = (("now", 0.3), ("month", 0.3), ("quarter", 0.25), ("later", 0.1))
+_SYSTEMS = (
+    "Яндекс Метрика",
+    "Яндекс Метрика и Google Analytics 4",
+    "Метрика стоит, цели не настроены",
+    "Ничего не настроено",
+    "Roistat, но данные расходятся с CRM",
+)
+_CRMS = ("amoCRM", "Битрикс24", "RetailCRM", "1С", "Таблица в Google Sheets")
+_GENERIC_TEXT = (
+    "Уточнено у клиента по телефону",
+    "Со слов клиента: да",
+    "Есть, подробности в заметке",
+)
+_GENERIC_LONG = (
+    "Обсудили по телефону, подробности в заметке к заявке",
+    "Клиент пришлёт подробности письмом, основное записала",
+)
+
+
+def _band(amount: int) -> str:
+    """BudgetBand of an amount in roubles."""
+    if amount < 100_000:
+        return "lt_100k"
+    if amount < 300_000:
+        return "100k_300k"
+    if amount < 1_000_000:
+        return "300k_1m"
+    return "1m_3m" if amount < 3_000_000 else "gt_3m"
+
+
+@dataclass(frozen=True)
+class _Form:
+    """One questionnaire's current version: what its answers row points at."""
+
+    questionnaire: int
+    version: int
+    number: int
+    fields: tuple[tuple[str, str, bool, tuple[str, ...]], ...]  # key, type, required, choices
+
+
+class _Answers:
+    """Plausible BANT and answers for one lead at a time, in the stored form.
+
+    ``begin`` takes what the request said (service, region, budget…), so the answers agree
+    with the message; the values are those ``qualify.fields.clean`` returns, so the
+    real ``save_answers`` given them stores them unchanged (the demo tests replay them).
+    Fields an admin added later get a plausible value by their type.
+    """
+
+    def __init__(
+        self,
+        rng: random.Random,
+        common: _Form | None,
+        by_service: dict[str, _Form],
+        need_ids: dict[str, int],
+        day_of: Callable[[int], date],
+    ) -> None:
+        self.rng = rng
+        self.common = common
+        self.by_service = by_service
+        self.need_ids = need_ids
+        self.day_of = day_of
+        self.band_pick = _Picker(_BANDS)
+        self.role_pick = _Picker(_ROLES)
+        self.service = ""
+        self.english = False
+        self.region = ""
+        self.budget = 0
+        self.currency = "RUB"
+        self.site = ""
+        self.position = ""
+        self.task = ""
+
+    def forms(self, service: str) -> list[_Form]:
+        """The questionnaires a lead with this service answers (``questionnaires_for``)."""
+        own = self.by_service.get(service)
+        return [f for f in (self.common, own) if f is not None]
+
+    def begin(
+        self, service: str, english: bool, region: str, budget_k: int, site: str, position: str
+    ) -> None:
+        rand = self.rng.random
+        self.service = service
+        self.english = english
+        self.region = _REGION_ANSWERS.get(region, region)
+        # Development is a one-off budget; the rest are monthly.
+        scale = 3 + int(rand() * 8) if service == "development" else 1
+        amount = budget_k * 1000 * scale
+        self.currency = "RUB"
+        if english and rand() < 0.7:
+            self.currency = "USD" if rand() < 0.6 else "EUR"
+            amount = max(500, int(round(amount / 95, -2)))
+        self.budget = amount
+        self.site = site
+        self.position = position
+        tasks = _TASKS.get(service) or _GENERIC_LONG
+        self.task = tasks[int(rand() * len(tasks))]
+
+    def _money(self, amount: int) -> dict[str, str]:
+        return {"amount": f"{amount}.00", "currency": self.currency}
+
+    def bant(self, at: int, complete: bool) -> tuple[Any, ...]:
+        """budget_amount, budget_band, currency, authority_role, decision_maker, need,
+        need_text, timeframe_date, timeframe_band: complete, or with a part or two missing."""
+        rand = self.rng.random
+        skip = set() if complete else {int(rand() * 4), int(rand() * 4)}
+        amount: str | None = None
+        band = ""
+        if 0 not in skip:
+            if rand() < 0.65:
+                amount = f"{self.budget}.00"
+            else:
+                band = _band(self.budget if self.currency == "RUB" else self.budget * 95)
+        role = self.position or self.role_pick.pick(rand())
+        decides: bool | None = rand() < _ROLE_DECIDES.get(role, 0.5)
+        if 1 in skip:
+            decides = None
+        needs = _NEEDS.get(self.service, ("leads",))
+        need = self.need_ids.get(needs[int(rand() * len(needs))])
+        need_text = self.task if need is None or rand() < 0.5 else ""
+        if 2 in skip:
+            need, need_text = None, ""
+        when: str | None = None
+        tband = ""
+        if 3 not in skip:
+            if rand() < 0.3:
+                when = (self.day_of(at) + timedelta(days=7 + int(rand() * 60))).isoformat()
+            else:
+                tband = self.band_pick.pick(rand())
+        return (amount, band, self.currency, role, decides, need, need_text, when, tband)
+
+    def values(self, form: _Form, at: int, complete: bool) -> dict[str, Any]:
+        """Answers to one questionnaire: every required one if ``complete``, else some."""
+        rand = self.rng.random
+        out: dict[str, Any] = {}
+        for key, kind, required, choices in form.fields:
+            if required:
+                if not complete and rand() < 0.35:
+                    continue
+            elif rand() < 0.35:
+                continue  # optional answers are often left empty
+            value = self._value(key, kind, choices, at)
+            if value is not None:
+                out[key] = value
+        return out
+
+    def _value(self, key: str, kind: str, choices: tuple[str, ...], at: int) -> Any:
+        rand = self.rng.random
+        r = rand()
+        if kind == "choice" and choices:
+            preferred = {
+                "project_type": ("existing", "existing", "new", "relaunch"),
+                "site_kind": ("corporate", "shop", "landing", "landing"),
+            }.get(key, choices)
+            value = preferred[int(r * len(preferred))]
+            return value if value in choices else choices[0]
+        if kind == "multi_choice" and choices:
+            wanted: tuple[str, ...]
+            if key == "search_engines":
+                wanted = (
+                    ("yandex",) if r < 0.55 else ("yandex", "google") if r < 0.95 else ("google",)
+                )
+            elif key == "platforms":
+                wanted = (
+                    ("yandex_direct",)
+                    if r < 0.5
+                    else ("yandex_direct", "vk_ads")
+                    if r < 0.85
+                    else ("vk_ads",)
+                    if r < 0.93
+                    else ("yandex_direct", "google_ads")
+                )
+            elif key == "networks":
+                wanted = ("vk",) if r < 0.4 else ("vk", "telegram") if r < 0.8 else ("telegram",)
+            else:
+                wanted = tuple(c for c in choices if rand() < 0.5) or (choices[0],)
+            chosen = [c for c in choices if c in wanted]
+            return chosen or [choices[0]]
+        if kind == "region":
+            return self.region
+        if kind == "money":
+            if key == "target_cpl":
+                return self._money(500 + 100 * int(r * 45))
+            return self._money(self.budget if key == "ad_budget" else max(100, self.budget // 2))
+        if kind == "yes_no":
+            return r < (0.2 if key == "had_sanctions" else 0.5)
+        if kind == "date":
+            return (self.day_of(at) + timedelta(days=14 + int(r * 100))).isoformat()
+        if kind == "number":
+            return str(1 + int(r * (15 if key == "site_age" else 20)))
+        if kind == "long_text":
+            if key == "audience":
+                return _AUDIENCES[int(r * len(_AUDIENCES))]
+            if key == "task":
+                return self.task
+            return _GENERIC_LONG[int(r * len(_GENERIC_LONG))]
+        if kind == "text":
+            if key == "site_url":
+                return self.site
+            if key == "systems":
+                return _SYSTEMS[int(r * len(_SYSTEMS))]
+            if key == "crm":
+                return _CRMS[int(r * len(_CRMS))]
+            return _GENERIC_TEXT[int(r * len(_GENERIC_TEXT))]
+        return None  # an unknown type: left empty
+
+
+def _form(version: Any) -> _Form:
+    fields = []
+    for f in version.fields:
+        choices = tuple(str(c["value"]) for c in f.get("choices") or [])
+        fields.append((str(f["key"]), str(f["type"]), bool(f.get("required")), choices))
+    return _Form(version.questionnaire_id, version.pk, version.number, tuple(fields))
+
+
+# The summary's row counts, by _Batch table (and "leads" etc. as before).
+_COUNTED = (
+    "leads", "events", "contacts", "companies", "clocks", "breaches", "notifications",
+    "bants", "answers", "referrals", "routings", "returns",
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
 @dataclass
 class _Cast:
     sdrs: list[int]
@@ -755,6 +1176,16 @@ class _Cast:
     services: dict[str, int]
     sdr_team: Team | None = None
     lead_sdr: User | None = None  # the SDR team's lead: the middle step of escalation
+    # Partner id -> (name, commission percent as stored, what the SDR writes on a referral).
+    partner_info: dict[int, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
+    judges: list[int] = field(default_factory=list)  # the heads who settle disputed returns
+    heads: list[int] = field(default_factory=list)  # active heads, told of a dispute
+    partner_managers: list[int] = field(default_factory=list)  # active, told of a referral
+    active: frozenset[int] = frozenset()
+    # The current version of the common block and of each service's questionnaire.
+    common_form: _Form | None = None
+    service_forms: dict[str, _Form] = field(default_factory=dict)
+    need_ids: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -766,6 +1197,11 @@ class _Batch:
     clocks: list[Row] = field(default_factory=list)
     breaches: list[Row] = field(default_factory=list)
     notifications: list[Row] = field(default_factory=list)
+    bants: list[Row] = field(default_factory=list)
+    answers: list[Row] = field(default_factory=list)
+    referrals: list[Row] = field(default_factory=list)
+    routings: list[Row] = field(default_factory=list)
+    returns: list[Row] = field(default_factory=list)
 
     def tables(self) -> tuple[list[Row], ...]:
         """The rows of each table, in the order of the fields (and of writing)."""
@@ -777,6 +1213,11 @@ class _Batch:
             self.clocks,
             self.breaches,
             self.notifications,
+            self.bants,
+            self.answers,
+            self.referrals,
+            self.routings,
+            self.returns,
         )
 
 
@@ -792,6 +1233,8 @@ class _Identity:
     website: str
     contact_id: int
     english: bool
+    site: str  # the company's site, whether or not the form gave it
+    position: str
 
 
 class _Generator:
@@ -822,6 +1265,11 @@ class _Generator:
         self.next_event = ids["event"] + 1
         self.next_contact = ids["contact"] + 1
         self.next_company = ids["company"] + 1
+        self.next_bant = ids["bant"] + 1
+        self.next_answers = ids["answers"] + 1
+        self.next_referral = ids["referral"] + 1
+        self.next_routing = ids["routing"] + 1
+        self.next_return = ids["return"] + 1
         self.recent: list[_Identity] = []  # ring of recent first requests, for duplicates
         self.recent_pos = 0
         self.companies: list[tuple[int, str, str, bool]] = []  # ring, for colleagues
@@ -855,11 +1303,22 @@ class _Generator:
                 if find(source, target) is not None:
                     self.medians[(source, target)] = hours * _HOUR
         self.sdr_ids = frozenset(cast.sdrs)
+        self.sales = frozenset((*cast.managers, cast.head_sales))  # sales-side roles
+        # The lead being walked: its service (set when the SDR finds it out), what the
+        # answers draw on (english, region, budget, site, position), its company.
+        self.lead_service = ""
+        self.lead_context: tuple[bool, str, int, str, str] = (False, "", 0, "", "")
+        self.lead_company = ""
         self.status_counts: dict[str, int] = {}
         self.stage_counts = [0] * _STAGE_COUNT
-        self.counts = dict.fromkeys(
-            ("leads", "events", "contacts", "companies", "clocks", "breaches", "notifications"), 0
+        self.counts = dict.fromkeys(_COUNTED, 0)
+        self.return_states: dict[str, int] = {}
+        self.answers = _Answers(
+            rng, cast.common_form, cast.service_forms, cast.need_ids, calendar.day_of
         )
+        # A request the SDR could not hand off for want of a service gets one (the form
+        # did not ask; the SDR learnt it on the call).
+        self.known_service_pick = _Picker([(s, w) for s, w in _SERVICE_WEIGHTS if s])
         # The first-contact clock runs on the default calendar (nobody owns a new request).
         self.first_contact_work = sla.calendar(None, None)[1]
         self.sdr_touch_pick = _Picker(_SDR_TOUCHES)
@@ -956,18 +1415,20 @@ class _Generator:
         contact_id = self.next_contact
         self.next_contact += 1
         positions = _EN_POSITIONS if english else _POSITIONS
-        batch.contacts.append(
-            (
-                contact_id,
-                name,
-                email,
-                phone,
-                positions[int(rand() * len(positions))],
-                cid,
-                received,
-            )
+        position = positions[int(rand() * len(positions))]
+        batch.contacts.append((contact_id, name, email, phone, position, cid, received))
+        return _Identity(
+            lead_id,
+            name,
+            email,
+            phone,
+            cname,
+            website,
+            contact_id,
+            english,
+            f"https://{domain}",
+            position,
         )
-        return _Identity(lead_id, name, email, phone, cname, website, contact_id, english)
 
     def _attribution(self, kind: str, service: str, month: str) -> str:
         """The attribution JSON, written out directly: every value is a known token
@@ -995,19 +1456,23 @@ class _Generator:
             parts.append(f'"{click}": "{value}"')
         return "{" + ", ".join(parts) + "}"
 
-    def _message(self, service: str, english: bool, spam: bool, website: str) -> str:
+    def _message(
+        self, service: str, english: bool, spam: bool, website: str
+    ) -> tuple[str, str, int]:
+        """The request's text, and the region and monthly budget (thousand roubles) the
+        client has in mind: the SDR's answers agree with them."""
         rng = self.rng
         rand = rng.random
-        if spam:
-            return _SPAM_MESSAGES[int(rand() * len(_SPAM_MESSAGES))]
-        templates = (_EN_MESSAGES if english else _RU_MESSAGES)[service]
-        text = templates[int(rand() * len(templates))]
         region = _REGIONS[int(rand() * len(_REGIONS))]
         budget = _BUDGETS[int(rand() * len(_BUDGETS))]
+        if spam:
+            return _SPAM_MESSAGES[int(rand() * len(_SPAM_MESSAGES))], region, budget
+        templates = (_EN_MESSAGES if english else _RU_MESSAGES)[service]
+        text = templates[int(rand() * len(templates))]
         if "{" not in text:
-            return text
+            return text, region, budget
         site = website.removeprefix("https://") or ("our website" if english else "нашего сайта")
-        return text.format(site=site, region=region, budget=budget)
+        return text.format(site=site, region=region, budget=budget), region, budget
 
     # ---- histories ---------------------------------------------------------------
     def _delay(self, source: str, target: str) -> int:
@@ -1037,18 +1502,21 @@ class _Generator:
         """Yield batches of rows for ``n`` leads, in id order."""
         arrivals = self.cal.arrivals(self.rng, n)
         held = self._held(arrivals)
+        forced = self._forced_returns(arrivals, held)
         batch = _Batch()
         outputs = (batch.clocks, batch.breaches, batch.notifications)
         fmt = self.fmt
         rng = self.rng
+        services = self.cast.services
         for i in range(n):
             received = arrivals[i]
             lead_id = self.next_lead
             self.next_lead += 1
             received_s = fmt(received)
-            spam = rng.random() < 0.035
+            force = forced.get(i, "")
+            spam = rng.random() < 0.035 and not force
             dup_of: _Identity | None = None
-            if self.recent and rng.random() < 0.03:
+            if self.recent and rng.random() < 0.03 and not force:
                 # Someone writes again about the same need, usually within weeks.
                 window = min(len(self.recent), 4000)
                 back = 1 + int(rng.random() * window)
@@ -1066,12 +1534,16 @@ class _Generator:
             source_id, kind = self.source_pick.pick(rng.random())
             month = self.cal.month_keys[(received + self.cal.offset) // _DAY - self.cal.first_day]
             attribution = self._attribution(kind, service, month)
-            message = self._message(service, ident.english, spam, ident.website)
+            message, region, budget = self._message(service, ident.english, spam, ident.website)
+            company = ident.company if not spam else ""
+            self.lead_service = service
+            self.lead_context = (ident.english, region, budget, ident.site, ident.position)
+            self.lead_company = company
             hold = i in held
-            state = self._walk(lead_id, received, spam, dup_of is not None, hold, batch.events)
-            status, version, changed, sdr, manager, partner, routed, end_reason, reached = state[:9]
-            first_touch, history = state[9:]
-            service_id = self.cast.services.get(service)
+            state = self._walk(lead_id, received, spam, dup_of is not None, hold, force, batch)
+            status, version, changed, sdr, manager, partner, routed = state[:7]
+            end_reason, end_code, reached, first_touch, history = state[7:]
+            service_id = services.get(self.lead_service)
             due, warn = self.sla.clocks(lead_id, service_id, source_id, history, outputs)
             batch.leads.append(
                 (
@@ -1081,7 +1553,7 @@ class _Generator:
                     ident.name,
                     ident.email,
                     ident.phone,
-                    ident.company if not spam else "",
+                    company,
                     ident.website,
                     message,
                     attribution,
@@ -1095,6 +1567,7 @@ class _Generator:
                     partner,
                     routed,
                     end_reason,
+                    end_code,
                     changed,
                     *reached,
                     first_touch,
@@ -1139,16 +1612,14 @@ class _Generator:
             **self.counts,
             "statuses": dict(sorted(self.status_counts.items())),
             "stages": {s.value: n for s, n in zip(STAGE_ORDER, self.stage_counts, strict=True)},
+            "return_states": dict(sorted(self.return_states.items())),
         }
 
     def _count(self, batch: _Batch) -> None:
-        self.counts["leads"] += len(batch.leads)
-        self.counts["events"] += len(batch.events)
-        self.counts["contacts"] += len(batch.contacts)
-        self.counts["companies"] += len(batch.companies)
-        self.counts["clocks"] += len(batch.clocks)
-        self.counts["breaches"] += len(batch.breaches)
-        self.counts["notifications"] += len(batch.notifications)
+        for name in _COUNTED:
+            self.counts[name] += len(getattr(batch, name))
+        for row in batch.returns:
+            self.return_states[row[8]] = self.return_states.get(row[8], 0) + 1
 
     def _walk(
         self,
@@ -1157,16 +1628,21 @@ class _Generator:
         spam: bool,
         duplicate: bool,
         hold: bool,
-        events: list[Row],
+        force: str,
+        batch: _Batch,
     ) -> tuple[Any, ...]:
-        """Walk one lead through the transition table; append its events.
+        """Walk one lead through the transition table; append its events and records.
 
         Mirrors ``transitions._apply`` for the row's owners, end reason and stages, and
         ``transitions.log_touch`` for the touches between the moves: the SDR's first
         call or e-mail (which stops the first-contact clock), a follow-up call when
-        nobody answered, the manager's first touch after assignment. ``hold``: a newest
-        request nobody has picked up yet. Returns the row's values and the history the
-        SLA clocks are worked out from.
+        nobody answered, the manager's first touch after assignment. Before the first
+        hand-off the SDR saves BANT and the questionnaires (``qualify.answers``); a
+        disqualification and a loss carry a reason code; a referral, a routing and a
+        return by sales leave their records (``qualify.routing``), and a return is
+        answered and disputes decided as ``qualify.returns`` records them. ``hold``: a
+        newest request nobody has picked up yet; ``force``: see ``_forced_returns``.
+        Returns the row's values and the history the SLA clocks are worked out from.
         """
         rng = self.rng
         rand = rng.random
@@ -1175,6 +1651,8 @@ class _Generator:
         fmt = self.fmt
         cast = self.cast
         sdr_ids = self.sdr_ids
+        self.touched = []
+        events = batch.events
         append = events.append
         event_id = self.next_event
         status = NEW
@@ -1185,6 +1663,7 @@ class _Generator:
         partner: int | None = None
         routed: int | None = None
         end_reason = ""
+        end_code = ""
         reached: list[str | None] = [None] * _STAGE_COUNT  # as stored: formatted times
         at = fmt(t)
         append((event_id, lead_id, at, None, "created", "", NEW, "", '{"version": 1}'))
@@ -1199,38 +1678,63 @@ class _Generator:
         backward = 0
         returned = False  # bounced back to the SDR side at least once
         lost_from = ""
-        disq_reason = ""
+        disq_code = ""
+        qualified = False  # BANT and every required answer saved
+        ret: list[Any] | None = None  # a return by sales awaiting the SDR or a head
         while not hold:
             # ---- decide the move ----
             reason = ""
+            code = ""
             option_manager: int | None = None
             option_partner: int | None = None
             option_routed: int | None = None
-            if status == NEW:
+            decided: tuple[int, int, str] | None = None  # a head overturns a return
+            if status == SDR_PROCESSING and ret is not None:
+                event_id, state, t, judge, note = self._answer_return(
+                    ret, lead_id, t, force, event_id, batch
+                )
+                if state in ("open", "disputed"):
+                    break  # waiting for the SDR or a head now
+                force = ""
+                if state == "overturned":
+                    assert judge is not None
+                    target, reason, decided = AWAITING, note, (t, judge, note)
+                else:  # accepted or upheld: the SDR reworks the request
+                    batch.returns.append(tuple(ret))
+                    ret = None
+                    target = self.after_return_pick.pick(rand())
+                    if target == DISQUALIFIED:
+                        reason, code = self.disq_pick.pick(rand())
+            elif force and status in _FORCED_PATH:
+                target = _FORCED_PATH[status]
+            elif status == NEW:
                 if spam and rand() < 0.7:
                     target = DISQUALIFIED
-                    reason = "Спам"
+                    reason, code = _SPAM
                 elif returned:
                     target = SDR_PROCESSING
                 else:
                     target = self.next_pick[NEW].pick(rand())
                     if target == DISQUALIFIED:
-                        reason = self.new_disq_pick.pick(rand())
+                        reason, code = self.new_disq_pick.pick(rand())
             elif status == SDR_PROCESSING:
                 if spam:
-                    target, reason = DISQUALIFIED, "Спам"
+                    target = DISQUALIFIED
+                    reason, code = _SPAM
                 elif duplicate and not returned and rand() < 0.7:
-                    target, reason = DISQUALIFIED, "Дубль заявки"
+                    target = DISQUALIFIED
+                    reason, code = _DUPLICATE
                 elif returned:
                     target = self.after_return_pick.pick(rand())
                 else:
                     picks = self.next_pick if backward < _MAX_BACKWARD else self.next_forward_pick
                     target = picks[SDR_PROCESSING].pick(rand())
-                if target == DISQUALIFIED and not reason:
-                    reason = self.disq_pick.pick(rand())
+                if target == DISQUALIFIED and not code:
+                    reason, code = self.disq_pick.pick(rand())
                 elif target == REFERRED:
                     option_partner = self.partner_pick.pick(rand())
-                    reason = _REFER_REASONS[int(rand() * len(_REFER_REASONS))]
+                    reasons = cast.partner_info[option_partner][2]
+                    reason = reasons[int(rand() * len(reasons))]
                 elif target == ROUTED:
                     use_group = rand() < 0.7
                     option_routed = cast.group_company if use_group else cast.other_department
@@ -1241,7 +1745,7 @@ class _Generator:
                 picks = self.next_pick if backward < _MAX_BACKWARD else self.next_forward_pick
                 target = picks[status].pick(rand())
                 if target == LOST:
-                    reason = self.lost_pick.pick(rand())
+                    reason, code = self.lost_pick.pick(rand())
                     lost_from = status
             elif status == LOST:
                 if backward >= _MAX_BACKWARD or rand() >= 0.04:
@@ -1252,8 +1756,8 @@ class _Generator:
             elif status in (DISQUALIFIED, REFERRED, ROUTED):
                 chance = 0.03
                 if status == DISQUALIFIED:
-                    chance = 0.12 if disq_reason == "Не дозвонились" else 0.01
-                    if disq_reason in ("Спам", "Тестовая заявка", "Дубль заявки"):
+                    chance = 0.12 if disq_code == _UNREACHABLE else 0.01
+                    if disq_code in _FINAL_CODES:
                         chance = 0.0
                 if backward >= _MAX_BACKWARD or rand() >= chance:
                     break
@@ -1268,7 +1772,9 @@ class _Generator:
                 reason = options[int(rand() * len(options))]
 
             # ---- when, and by whom ----
-            if status == NEW and not returned and target == SDR_PROCESSING and not spam:
+            if decided is not None:
+                nt = decided[0]
+            elif status == NEW and not returned and target == SDR_PROCESSING and not spam:
                 nt = self._plan_first_touch(received, designated_sdr, pending)
             elif status == NEW and not returned:
                 nt = self._first_contact(t)
@@ -1278,6 +1784,10 @@ class _Generator:
                 # sales work that takes days lands anywhere in a working day.
                 span = 3600 if delay < 12 * _HOUR else _WORK_END - _WORK_START - 600
                 nt = cal.to_work(t + delay, int(rand() * span))
+                if force and status == ASSIGNED:
+                    # Returned lately, so the SDR (or a head) has it to answer now.
+                    hours = (1 + rand() * 3) if force == "open" else (6 + rand() * 10)
+                    nt = max(nt, self.first_contact_work.back(now, int(hours * _HOUR)))
             if nt <= t:
                 nt = t + 60
             if manager_touch is not None:
@@ -1298,7 +1808,9 @@ class _Generator:
                     first_touch = self.touched[0][7]
             if nt > now:
                 break  # not happened yet: the lead waits in its status
-            if target == ASSIGNED:
+            if decided is not None:
+                actor = decided[1]
+            elif target == ASSIGNED:
                 previous = manager
                 option_manager = self.sales_pick.pick(rand())
                 while option_manager == previous and len(cast.managers) > 1:
@@ -1317,11 +1829,27 @@ class _Generator:
             else:  # the sales side works its own leads; the head steps in now and then
                 assert manager is not None
                 actor = cast.head_sales if rand() < 0.08 else manager
+            returning = target == SDR_PROCESSING and status in _SALES_HELD and actor in self.sales
+            if returning:
+                # Sales sends the MQL back: a return, with a code from the list.
+                why = _RETURN_REASONS[status]
+                reason, code = why[int(rand() * len(why))]
+            if target == AWAITING and status == SDR_PROCESSING and not qualified:
+                assert sdr is not None
+                start = max(t, self.touched[-1][0]) if self.touched else t
+                event_id = self._qualify(lead_id, start, nt, sdr, True, event_id, batch)
+                qualified = True
 
             # ---- apply, as transitions._apply does ----
             version += 1
             data = f'{{"version": {version}'
-            if sdr is None and actor in sdr_ids:
+            if code:
+                data += f', "reason_code": "{code}"'
+            if target == NEW:
+                if sdr is not None:  # released to the queue: anyone may claim it again
+                    sdr = None
+                    data += ', "sdr": null'
+            elif sdr is None and actor in sdr_ids:
                 sdr = actor
                 data += f', "sdr": {sdr}'
             if target == ASSIGNED:
@@ -1343,9 +1871,11 @@ class _Generator:
                 routed = None
                 data += ', "routed_to": null'
             data += "}"
-            end_reason = reason if target in (DISQUALIFIED, LOST) else ""
+            ends = target in (DISQUALIFIED, LOST)
+            end_reason = reason if ends else ""
+            end_code = code if ends else ""
             if target == DISQUALIFIED:
-                disq_reason = reason
+                disq_code = code
             at = fmt(nt)
             stage = _STAGE_INDEX.get(target)
             if stage is not None:
@@ -1357,8 +1887,29 @@ class _Generator:
                 if target in (NEW, SDR_PROCESSING):
                     returned = True
             append((event_id, lead_id, at, actor, "status", status, target, reason, data))
+            if target == REFERRED:
+                assert partner is not None
+                self._referred(lead_id, event_id, nt, at, actor, partner, reason, batch)
+            elif target == ROUTED:
+                routing_id = self.next_routing
+                self.next_routing += 1
+                batch.routings.append((routing_id, lead_id, routed, reason, at, actor))
             event_id += 1
             history.append((nt, STATUS, status, target, actor, sdr, manager, at))
+            if returning:
+                ret = [self.next_return, lead_id, status, at, actor, sdr, code, reason]
+                ret += ["open", "", None, None, "", None]
+                self.next_return += 1
+                data = json.dumps({"reason_code": code, "reason": reason}, ensure_ascii=False)
+                self._tell((sdr,), lead_id, "lead_returned", data, nt, f"return-{ret[0]}", batch)
+            elif decided is not None:
+                assert ret is not None
+                _, judge, note = decided
+                event_id = self._decided(
+                    ret, lead_id, "overturned", nt, judge, note, event_id, batch
+                )
+                batch.returns.append(tuple(ret))
+                ret = None
             status = target
             t = nt
             if pending:  # the SDR calls after taking the request: the next move waits
@@ -1373,6 +1924,13 @@ class _Generator:
             history.extend(self.touched)
             if first_touch is None and self.touched:
                 first_touch = self.touched[0][7]
+        if status == SDR_PROCESSING and not qualified and sdr is not None:
+            start = max(t, self.touched[-1][0]) if self.touched else t
+            if now - start > 600:
+                # Being qualified now: the SDR has saved some of it, or all.
+                event_id = self._qualify(lead_id, start, now, sdr, False, event_id, batch)
+        if ret is not None:
+            batch.returns.append(tuple(ret))
         self.next_event = event_id
         return (
             status,
@@ -1383,10 +1941,218 @@ class _Generator:
             partner,
             routed,
             end_reason,
+            end_code,
             reached,
             first_touch,
             history,
         )
+
+    # ---- the SDR workspace's records ------------------------------------------------
+    def _qualify(
+        self,
+        lead_id: int,
+        start: int,
+        end: int,
+        sdr: int,
+        complete: bool,
+        event_id: int,
+        batch: _Batch,
+    ) -> int:
+        """The SDR's saves of BANT and the questionnaires between ``start`` and ``end``,
+        as ``save_bant`` and ``save_answers`` record them (a ``qualification`` event
+        each): all of it before a hand-off, some or all of it while still qualifying.
+        Returns the next event id."""
+        rand = self.rng.random
+        answers = self.answers
+        service = self.lead_service
+        if complete and service not in self.cast.services:
+            # The form did not say which service; the SDR asked on the call.
+            service = self.known_service_pick.pick(rand())
+            self.lead_service = service
+        english, region, budget, site, position = self.lead_context
+        answers.begin(service, english, region, budget, site, position)
+        forms = answers.forms(service)
+        saves: list[tuple[_Form | None, bool]]  # (None: BANT), complete
+        if complete:
+            saves = [(None, True), *((f, True) for f in forms)]
+        else:
+            r = rand()
+            if r < 0.2:
+                return event_id  # only talked so far
+            if r < 0.4:
+                saves = [(None, False)]
+            elif r < 0.65:
+                saves = [(None, rand() < 0.5), *((f, False) for f in forms[:1])]
+            elif r < 0.85:
+                saves = [(None, True), *((f, i == 0) for i, f in enumerate(forms))]
+            else:
+                saves = [(None, True), *((f, True) for f in forms)]  # ready to hand off
+        step = max(1, min(900, (end - start) // (len(saves) + 1)))
+        when = end - step * len(saves) if complete else start + step
+        fmt = self.fmt
+        for form, whole in saves:
+            at = fmt(when)
+            if form is None:
+                bant_id = self.next_bant
+                self.next_bant += 1
+                batch.bants.append((bant_id, lead_id, *answers.bant(when, whole), at, sdr))
+                data = _CHANGED_BANT
+            else:
+                values = answers.values(form, when, whole)
+                if not values:
+                    continue
+                answers_id = self.next_answers
+                self.next_answers += 1
+                text = json.dumps(values, ensure_ascii=False)
+                batch.answers.append(
+                    (answers_id, lead_id, form.questionnaire, form.version, text, at, sdr)
+                )
+                data = json.dumps(
+                    {
+                        "questionnaire": form.questionnaire,
+                        "version": form.number,
+                        "changed": sorted(values),
+                    }
+                )
+            batch.events.append((event_id, lead_id, at, sdr, "qualification", "", "", "", data))
+            event_id += 1
+            when += step
+        return event_id
+
+    def _referred(
+        self,
+        lead_id: int,
+        event_id: int,
+        when: int,
+        at: str,
+        actor: int,
+        partner: int,
+        reason: str,
+        batch: _Batch,
+    ) -> None:
+        """``routing._referred``: the referral at the partner's commission, and the
+        partner managers told (the e-mail to the partner is not queued: delivered long
+        ago)."""
+        name, percent, _ = self.cast.partner_info[partner]
+        referral_id = self.next_referral
+        self.next_referral += 1
+        batch.referrals.append((referral_id, lead_id, partner, reason, at, actor, percent))
+        data = {"partner": name, "reason": reason, "company": self.lead_company}
+        text = json.dumps(data, ensure_ascii=False)
+        people = self.cast.partner_managers
+        self._tell(people, lead_id, "lead_referred", text, when, f"event-{event_id}", batch)
+
+    def _tell(
+        self,
+        users: Sequence[int | None],
+        lead_id: int,
+        kind: str,
+        data: str,
+        when: int,
+        key: str,
+        batch: _Batch,
+    ) -> None:
+        """``outbox.notify``'s in-app notifications, for what happened in the days the
+        demo keeps notifications of (``sla.demo.NOTIFY_DAYS``); unread."""
+        if when < self.sla.notify_since:
+            return
+        at = self.fmt(when)
+        for user in dict.fromkeys(users):
+            if user is None or user not in self.cast.active:
+                continue
+            note_id = self.sla.next_notification
+            self.sla.next_notification += 1
+            batch.notifications.append(
+                (note_id, user, lead_id, kind, data, at, None, f"{key}:{user}")
+            )
+
+    def _return_event(
+        self, ret: list[Any], lead_id: int, at: str, actor: int, note: str, event_id: int,
+        batch: _Batch,
+    ) -> int:  # fmt: skip
+        data = json.dumps({"return": ret[0], "state": ret[8], "reason_code": ret[6]})
+        batch.events.append((event_id, lead_id, at, actor, "return", "", "", note, data))
+        return event_id + 1
+
+    def _answer_return(
+        self, ret: list[Any], lead_id: int, t: int, force: str, event_id: int, batch: _Batch
+    ) -> tuple[int, str, int, int | None, str]:
+        """The SDR's answer to a return (``returns.decide``) and, for a dispute, a head's
+        decision (``returns.judge``), unless they are still to come at ``now``.
+
+        Updates the Return row ``ret`` and writes the events and notifications, but for
+        an overturn: the head's move comes first (``_decided`` then). Returns the next
+        event id, the state, when it was reached, the head who decided and their note.
+        """
+        rand = self.rng.random
+        cal = self.cal
+        now = cal.now
+        fmt = self.fmt
+        if force == "open":
+            return event_id, "open", t, None, ""
+        spread = _SPREAD[int(rand() * _NORMAL_SIZE)]
+        answered = cal.to_work(t + int(_ANSWER_MEDIAN * spread), int(rand() * 3600))
+        if force == "disputed":
+            answered = min(answered, t + max(300, (now - t) // 3))
+        if answered > now:
+            return event_id, "open", t, None, ""
+        accept = force == "accepted" or (not force and rand() < _ACCEPT_SHARE)
+        notes = _ACCEPT_NOTES if accept else _DISPUTE_NOTES
+        note = notes[int(rand() * len(notes))]
+        ret[8] = "accepted" if accept else "disputed"
+        ret[9] = note
+        ret[10] = fmt(answered)
+        sdr = ret[5]
+        event_id = self._return_event(ret, lead_id, ret[10], sdr, note, event_id, batch)
+        if accept:
+            return event_id, "accepted", answered, None, note
+        data = json.dumps({"reason_code": ret[6], "note": note}, ensure_ascii=False)
+        key = f"return-{ret[0]}-disputed"
+        self._tell(self.cast.heads, lead_id, "return_disputed", data, answered, key, batch)
+        judges = self.cast.judges
+        if force == "disputed" or not judges:
+            return event_id, "disputed", answered, None, note
+        spread = _SPREAD[int(rand() * _NORMAL_SIZE)]
+        judged = cal.to_work(answered + int(_JUDGE_MEDIAN * spread), int(rand() * 3600))
+        if judged > now:
+            return event_id, "disputed", answered, None, note
+        judge = judges[int(rand() * len(judges))]
+        overturn = force == "overturned" or (not force and rand() < _OVERTURN_SHARE)
+        verdicts = _OVERTURN_NOTES if overturn else _UPHOLD_NOTES
+        note = verdicts[int(rand() * len(verdicts))]
+        if overturn:
+            return event_id, "overturned", judged, judge, note
+        event_id = self._decided(ret, lead_id, "upheld", judged, judge, note, event_id, batch)
+        return event_id, "upheld", judged, judge, note
+
+    def _decided(
+        self, ret: list[Any], lead_id: int, state: str, when: int, judge: int, note: str,
+        event_id: int, batch: _Batch,
+    ) -> int:  # fmt: skip
+        """A head's decision on a dispute (``returns.judge``): the Return row, the event
+        and who is told. Returns the next event id."""
+        ret[8] = state
+        ret[11] = judge
+        ret[12] = note
+        ret[13] = self.fmt(when)
+        event_id = self._return_event(ret, lead_id, ret[13], judge, note, event_id, batch)
+        data = json.dumps({"state": state, "note": note}, ensure_ascii=False)
+        people = (ret[4], ret[5])  # who returned it, and the SDR
+        self._tell(people, lead_id, "return_judged", data, when, f"return-{ret[0]}-judged", batch)
+        return event_id
+
+    def _forced_returns(self, arrivals: list[int], held: set[int]) -> dict[int, str]:
+        """A few requests of the week before last that sales returns lately, whatever
+        the odds: the return still open, disputed and waiting for a head, overturned,
+        accepted. So the SDRs and the heads have some to answer however many leads the
+        demo has. Returns their positions and what becomes of their return."""
+        now = self.cal.now
+        first = bisect.bisect_left(arrivals, now - 10 * _DAY)
+        last = bisect.bisect_left(arrivals, now - 5 * _DAY)
+        window = [i for i in range(first, last) if i not in held]
+        count = min(len(_FORCED_KINDS), len(window) // 2)
+        picked = sorted(self.rng.sample(window, count))
+        return dict(zip(picked, _FORCED_KINDS, strict=False))
 
     def _touches(
         self,
@@ -1512,6 +2278,7 @@ def _ensure_agency() -> tuple[_Cast, list[str]]:
             email=f"{username}@agency.example",
             department=departments[spec.department],
             team=teams[spec.team] if spec.team else None,
+            on_shift=username in _ON_SHIFT,
         )
         lines.append(f"Demo user {username} ({spec.label}): password {passwords[username]}")
 
@@ -1523,11 +2290,18 @@ def _ensure_agency() -> tuple[_Cast, list[str]]:
         raise RuntimeError("demo: no SDR or sales manager account could be set up")
 
     partners = []
-    for name, email, percent, share in _PARTNERS:
+    partner_info: dict[int, tuple[str, str, tuple[str, ...]]] = {}
+    for name, email, percent, share, reasons in _PARTNERS:
         partner, _ = Partner.objects.get_or_create(
             name=name, defaults={"contact_email": email, "commission_percent": Decimal(percent)}
         )
         partners.append((partner.pk, share))
+        # The referral records the commission agreed with the partner as it is now.
+        partner_info[partner.pk] = (partner.name, str(partner.commission_percent), reasons)
+    for kind, name, email in _DEPARTMENT_CONTACTS:
+        DepartmentContact.objects.get_or_create(
+            department=departments[kind], email=email, defaults={"name": name}
+        )
     sources = []
     for kind, name, share in _SOURCES:
         source = Source.objects.filter(kind=kind, name=name).first()
@@ -1540,6 +2314,20 @@ def _ensure_agency() -> tuple[_Cast, list[str]]:
             code=code, defaults={"name_en": name_en, "name_ru": name_ru}
         )
         services[code] = service.pk
+    # The lists and questionnaires a new installation has (migration qualify/0002; its
+    # service questionnaires need the services), and the queue's settings: manual claims.
+    install_qualify_defaults()
+    SdrQueueSettings.get()
+    common = Questionnaire.objects.filter(common=True).first()
+    common_version = common.current() if common is not None else None
+    service_forms = {}
+    for code, pk in services.items():
+        questionnaire = Questionnaire.objects.filter(service_id=pk).first()
+        version = questionnaire.current() if questionnaire is not None else None
+        if version is not None:
+            service_forms[code] = _form(version)
+    active = User.objects.filter(is_active=True)
+    heads = (Role.HEAD_MARKETING, Role.HEAD_SALES)
 
     def one(role: Role) -> int:
         found = ids(role)
@@ -1558,6 +2346,20 @@ def _ensure_agency() -> tuple[_Cast, list[str]]:
         services=services,
         sdr_team=teams.get("SDR"),
         lead_sdr=users.get("sdr1"),
+        partner_info=partner_info,
+        judges=[
+            u.pk
+            for s in _USERS
+            if s.role in heads and (u := users.get(s.username)) is not None and u.is_active
+        ],
+        heads=list(active.filter(role__in=heads).order_by("pk").values_list("pk", flat=True)),
+        partner_managers=list(
+            active.filter(role=Role.PARTNER_MANAGER).order_by("pk").values_list("pk", flat=True)
+        ),
+        active=frozenset(active.values_list("pk", flat=True)),
+        common_form=_form(common_version) if common_version is not None else None,
+        service_forms=service_forms,
+        need_ids=dict(NeedCategory.objects.filter(active=True).values_list("code", "pk")),
     )
     return cast, lines
 
@@ -1567,7 +2369,8 @@ def _ensure_agency() -> tuple[_Cast, list[str]]:
 _LEAD_FIELDS = (
     "id", "status", "version", "name", "email", "phone", "company", "website", "message",
     "attribution", "contact", "service", "source", "received_at", "sdr", "manager",
-    "duplicate_of", "partner", "routed_to", "end_reason", "status_changed_at",
+    "duplicate_of", "partner", "routed_to", "end_reason", "end_reason_code",
+    "status_changed_at",
     "reached_mql_at", "reached_sql_at", "reached_sal_at", "reached_proposal_at",
     "reached_deal_at", "first_touch_at", "sla_due_at", "sla_warn_at",
 )  # fmt: skip
@@ -1586,6 +2389,20 @@ _NOTIFICATION_FIELDS = (
     "id", "user", "lead", "kind", "data", "created_at", "read_at", "dedup_key",
 )  # fmt: skip
 _CONTACT_FIELDS = ("id", "name", "email", "phone", "position", "company", "created_at")
+_BANT_FIELDS = (
+    "id", "lead", "budget_amount", "budget_band", "currency", "authority_role",
+    "decision_maker", "need", "need_text", "timeframe_date", "timeframe_band", "updated_at",
+    "updated_by",
+)  # fmt: skip
+_ANSWERS_FIELDS = ("id", "lead", "questionnaire", "version", "values", "updated_at", "updated_by")
+_REFERRAL_FIELDS = (
+    "id", "lead", "partner", "reason", "referred_at", "referred_by", "commission_percent",
+)  # fmt: skip
+_ROUTING_FIELDS = ("id", "lead", "department", "reason", "routed_at", "routed_by")
+_RETURN_FIELDS = (
+    "id", "lead", "from_status", "returned_at", "returned_by", "sdr", "reason_code", "reason",
+    "state", "sdr_note", "decided_at", "judge", "judge_note", "judged_at",
+)  # fmt: skip
 _COMPANY_FIELDS = ("id", "name", "website", "created_at")
 
 
@@ -1633,7 +2450,9 @@ class _Table:
 # calendar, an owner), so each row is added at the end of a few index pages, which
 # costs less than sorting millions of keys afterwards. (PostgreSQL still drops their
 # foreign keys: it would check them row by row at commit.)
-_APPENDED = frozenset({"clock", "breach", "notification"})
+_APPENDED = frozenset(
+    {"clock", "breach", "notification", "bant", "answers", "referral", "routing", "return"}
+)
 
 
 class _Writer:
@@ -1651,6 +2470,11 @@ class _Writer:
             "clock": _Table.of(Clock, _CLOCK_FIELDS),
             "breach": _Table.of(Breach, _BREACH_FIELDS),
             "notification": _Table.of(Notification, _NOTIFICATION_FIELDS),
+            "bant": _Table.of(Bant, _BANT_FIELDS),
+            "answers": _Table.of(Answers, _ANSWERS_FIELDS),
+            "referral": _Table.of(Referral, _REFERRAL_FIELDS),
+            "routing": _Table.of(Routing, _ROUTING_FIELDS),
+            "return": _Table.of(Return, _RETURN_FIELDS),
         }
         self.sql: dict[str, str] = {}
         q = connection.ops.quote_name
@@ -1725,6 +2549,8 @@ class _Writer:
         for key, table in self.tables.items():
             if self.vendor == "sqlite" and key in _APPENDED:
                 continue
+            # Partial indexes stay (the SDR queue's holds the few open requests, cheap to
+            # keep up); PostgreSQL would not even give back the same definition text.
             if self.vendor == "sqlite":
                 # sql IS NULL: the automatic indexes of UNIQUE constraints, not droppable.
                 cur.execute(
@@ -1732,19 +2558,21 @@ class _Writer:
                     "WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
                     [table.name],
                 )
+                found = [(n, d) for n, d in cur.fetchall() if " WHERE " not in d.upper()]
             elif self.vendor == "postgresql":
                 # Not the indexes behind primary keys and unique constraints.
                 cur.execute(
                     "SELECT ci.relname, pg_get_indexdef(ci.oid) FROM pg_index x "
                     "JOIN pg_class ci ON ci.oid = x.indexrelid "
-                    "WHERE x.indrelid = %s::regclass AND NOT EXISTS ("
+                    "WHERE x.indrelid = %s::regclass AND x.indpred IS NULL AND NOT EXISTS ("
                     "  SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid"
                     "  AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u', 'x'))",
                     [q(table.name)],
                 )
+                found = cur.fetchall()
             else:
                 return
-            self._indexes.extend(cur.fetchall())
+            self._indexes.extend(found)
             if self.vendor == "postgresql":
                 # PostgreSQL checks deferred foreign keys row by row at commit (~12 µs
                 # each, tens of millions here); adding the constraint back afterwards
@@ -1793,6 +2621,11 @@ class _Writer:
         self.write("clock", batch.clocks)
         self.write("breach", batch.breaches)
         self.write("notification", batch.notifications)
+        self.write("bant", batch.bants)
+        self.write("answers", batch.answers)
+        self.write("referral", batch.referrals)
+        self.write("routing", batch.routings)
+        self.write("return", batch.returns)
 
     def finish(self) -> None:
         """Rebuild dropped indexes, move PostgreSQL's id sequences past the new rows."""

@@ -20,10 +20,16 @@ from leadrelay.leads.models import CallOutcome, Lead, LeadEvent, TouchChannel
 from leadrelay.leads.statuses import ENDS, OPEN, STAGE_ORDER, Status, find
 from leadrelay.leads.transitions import MoveOptions, NewLead, create_lead, log_touch, move_lead
 from leadrelay.notify.models import Notification
+from leadrelay.qualify import returns
+from leadrelay.qualify.answers import save_answers, save_bant
+from leadrelay.qualify.handoff import is_return
+from leadrelay.qualify.models import Answers, Bant, ReasonCode, Referral, Return, Routing
 from leadrelay.sla.models import Breach, Clock
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 REACHED = [f"reached_{s.value}_at" for s in STAGE_ORDER]
+# The events that move a lead's version on; a qualification or a return event does not.
+VERSIONED = ("created", "status", "touch", "owner")
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +65,8 @@ def fingerprint(leads: Iterable[Lead]) -> list[tuple[Any, ...]]:
             lead.status_changed_at,
             lead.version,
             lead.end_reason,
+            lead.end_reason_code,
+            lead.service_id,
             lead.sdr_id,
             lead.manager_id,
         )
@@ -73,6 +81,14 @@ def test_has_leads_flips_and_the_summary_is_complete() -> None:
     assert summary["leads"] == Lead.objects.count() == 300
     assert summary["events"] == LeadEvent.objects.count()
     assert summary["contacts"] == Contact.objects.count()
+    assert summary["bants"] == Bant.objects.count() > 0
+    assert summary["answers"] == Answers.objects.count() > summary["bants"]
+    assert summary["referrals"] == Referral.objects.count() > 0
+    assert summary["routings"] == Routing.objects.count() > 0
+    assert summary["returns"] == Return.objects.count() > 0
+    assert summary["return_states"] == dict(
+        sorted(Counter(Return.objects.values_list("state", flat=True)).items())
+    )
     assert isinstance(summary["seconds"], float)
     assert sum(summary["statuses"].values()) == 300
     assert all(
@@ -121,11 +137,12 @@ def test_every_row_equals_the_replay_of_its_history() -> None:
     history = events_by_lead(leads)
     for lead in leads:
         events = history[lead.pk]
-        moves = [e for e in events if e.kind != "touch"]
+        moves = [e for e in events if e.kind in ("created", "status")]
         state = replay((e.kind, e.to_status, e.at) for e in events)
         assert lead.status == state.status, lead.pk
         assert state.version == len(moves), lead.pk
-        assert lead.version == len(events), lead.pk  # a touch counts a version too
+        # A touch counts a version too; saving answers or answering a return does not.
+        assert lead.version == len([e for e in events if e.kind in VERSIONED]), lead.pk
         assert lead.status_changed_at == moves[-1].at
         for stage, column in zip(STAGE_ORDER, REACHED, strict=True):
             assert getattr(lead, column) == state.reached.get(stage), (lead.pk, stage)
@@ -135,15 +152,22 @@ def test_every_event_is_an_allowed_move_or_touch_by_someone_who_may_make_it() ->
     load(300)
     users = {u.pk: u for u in User.objects.all()}
     leads = list(Lead.objects.all())
+    codes = reason_codes()
     for lead_id, events in events_by_lead(leads).items():
         created, *later = events
         assert (created.kind, created.to_status, created.actor_id) == ("created", "new", None)
         assert created.at == Lead.objects.get(pk=lead_id).received_at
         previous = created
         status, sdr, manager = Status.NEW, None, None
-        for version, e in enumerate(later, start=2):
-            assert e.at > previous.at and e.at <= NOW
-            assert e.data["version"] == version
+        version = 1
+        for e in later:
+            # A head's decision on a dispute is recorded with the move it makes.
+            same_moment = e.kind == "return" and previous.kind == "status"
+            assert e.at > previous.at or (same_moment and e.at == previous.at), lead_id
+            assert e.at <= NOW
+            if e.kind in VERSIONED:
+                version += 1
+                assert e.data["version"] == version
             assert e.actor_id is not None
             actor = users[e.actor_id]
             if e.kind == "touch":
@@ -160,55 +184,132 @@ def test_every_event_is_an_allowed_move_or_touch_by_someone_who_may_make_it() ->
                 sdr = e.data.get("sdr", sdr)
                 previous = e
                 continue
+            if e.kind == "qualification":
+                # qualify.answers.may_qualify: the request's own SDR, while it is theirs.
+                assert status in (Status.NEW, Status.SDR_PROCESSING) and actor.pk == sdr
+                assert set(e.data) in ({"bant", "changed"}, {"questionnaire", "version", "changed"})
+                previous = e
+                continue
+            if e.kind == "return":
+                # qualify.returns: the SDR answers, a head decides a dispute.
+                assert status in (Status.SDR_PROCESSING, Status.AWAITING_ASSIGNMENT), lead_id
+                state = e.data["state"]
+                if state in ("accepted", "disputed"):
+                    assert actor.pk == sdr and (state == "accepted" or e.reason)
+                else:
+                    assert state in ("upheld", "overturned")
+                    assert actor.role in (Role.HEAD_MARKETING, Role.HEAD_SALES)
+                assert e.data["reason_code"] in codes["return"]
+                previous = e
+                continue
             assert e.kind == "status"
             assert e.from_status == status
             move = find(e.from_status, e.to_status)
             assert move is not None, (lead_id, e.from_status, e.to_status)
             assert e.reason or not move.reason_required, (lead_id, e.from_status, e.to_status)
             assert actor.role in move.roles
+            code = e.data.get("reason_code")
+            if e.to_status in (Status.DISQUALIFIED, Status.LOST):
+                assert code in codes["disqualify" if e.to_status == Status.DISQUALIFIED else "lost"]
+            elif is_return(actor, move):
+                assert code in codes["return"], lead_id
+            else:
+                assert code is None, lead_id
             status = Status(e.to_status)
             sdr = e.data.get("sdr", sdr)
             manager = e.data.get("manager", manager)
             previous = e
 
 
-def test_rows_are_what_move_lead_leaves_after_the_same_moves() -> None:
-    """Replays each demo history through the real domain functions and compares rows,
-    so the loader cannot drift from transitions._apply (owners, ends, stages)."""
-    load(150)
-    users = {u.pk: u for u in User.objects.all()}
-    partners = {p.pk: p for p in Partner.objects.all()}
-    departments = {d.pk: d for d in Department.objects.all()}
-    fields = ["status", "version", "sdr_id", "manager_id", "partner_id", "routed_to_id"]
-    fields += ["end_reason", "status_changed_at", *REACHED]
-    leads = list(Lead.objects.order_by("id"))
-    for lead in leads:
-        events = events_by_lead([lead])[lead.pk]
-        twin = create_lead(NewLead(email=lead.email, received_at=lead.received_at))
-        for e in events[1:]:
-            data = e.data
-            if e.kind == "touch":
-                assert e.actor_id is not None
-                twin = log_touch(
-                    users[e.actor_id],
-                    twin.pk,
-                    data["channel"],
-                    outcome=data.get("outcome", ""),
-                    now=e.at,
-                )
-                mine = twin.events.order_by("-id").first()
-                assert mine is not None and mine.data == e.data, (lead.pk, "touch")
-                continue
+def reason_codes() -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for kind, code in ReasonCode.objects.filter(active=True).values_list("kind", "code"):
+        out[kind].add(code)
+    return out
+
+
+def bant_raw(bant: Bant) -> dict[str, Any]:
+    """A lead's BANT as a form would send it to save_bant."""
+    return {
+        "budget_amount": "" if bant.budget_amount is None else str(bant.budget_amount),
+        "budget_band": bant.budget_band,
+        "currency": bant.currency,
+        "authority_role": bant.authority_role,
+        "decision_maker": bant.decision_maker,
+        "need": bant.need.code if bant.need else "",
+        "need_text": bant.need_text,
+        "timeframe_date": bant.timeframe_date.isoformat() if bant.timeframe_date else "",
+        "timeframe_band": bant.timeframe_band,
+    }
+
+
+def replay_twin(
+    lead: Lead,
+    events: list[LeadEvent],
+    users: dict[int, User],
+    partners: dict[int, Partner],
+    departments: dict[int, Department],
+) -> Lead:
+    """Replay ``lead``'s history through the real domain functions, gates and all, onto
+    a new lead; each event the functions write must equal the demo's."""
+    twin = create_lead(
+        NewLead(
+            email=lead.email,
+            company=lead.company,
+            service=lead.service,
+            received_at=lead.received_at,
+        )
+    )
+    returned: dict[int, int] = {}  # the demo's Return id -> the twin's
+
+    def last(kind: str) -> LeadEvent:
+        event = twin.events.filter(kind=kind).order_by("-id").first()
+        assert event is not None
+        return event
+
+    for i, e in enumerate(events[1:], start=1):
+        data = e.data
+        assert e.actor_id is not None
+        actor = users[e.actor_id]
+        if e.kind == "touch":
+            twin = log_touch(
+                actor, twin.pk, data["channel"], outcome=data.get("outcome", ""), now=e.at
+            )
+            assert last("touch").data == data, (lead.pk, "touch")
+        elif e.kind == "qualification":
+            if data.get("bant"):
+                save_bant(actor, twin.pk, bant_raw(Bant.objects.get(lead=lead)), now=e.at)
+            else:
+                given = Answers.objects.get(lead=lead, questionnaire_id=data["questionnaire"])
+                save_answers(actor, twin.pk, given.version_id, given.values, now=e.at)
+            assert last("qualification").data == data, (lead.pk, "qualification")
+        elif e.kind == "return":
+            ret = returned[data["return"]]
+            state = data["state"]
+            if state in ("accepted", "disputed"):
+                returns.decide(actor, ret, accept=state == "accepted", note=e.reason, now=e.at)
+            else:
+                move = events[i - 1] if state == "overturned" else None
+                returns.judge(actor, ret, overturn=move is not None, note=e.reason, now=e.at)
+                if move is not None:  # judge() made the head's move too
+                    assert last("status").data == move.data, (lead.pk, "overturn")
+            twin.refresh_from_db()
+            assert last("return").data == {**data, "return": ret}, (lead.pk, state)
+        else:
+            assert e.kind == "status"
+            ahead = events[i + 1] if i + 1 < len(events) else None
+            if ahead is not None and ahead.kind == "return" and ahead.at == e.at:
+                continue  # a head overturning a return: judge() makes this move
             options = MoveOptions(
                 manager=users.get(data.get("manager") or 0)
                 if e.to_status == Status.ASSIGNED
                 else None,
                 partner=partners.get(data.get("partner") or 0),
                 department=departments.get(data.get("routed_to") or 0),
+                reason_code=data.get("reason_code", ""),
             )
-            assert e.actor_id is not None
             twin = move_lead(
-                users[e.actor_id],
+                actor,
                 twin.pk,
                 e.to_status,
                 version=twin.version,
@@ -216,11 +317,68 @@ def test_rows_are_what_move_lead_leaves_after_the_same_moves() -> None:
                 options=options,
                 now=e.at,
             )
-            mine = twin.events.order_by("-id").first()
-            assert mine is not None and mine.data == e.data, (lead.pk, e.to_status)
+            assert last("status").data == data, (lead.pk, e.to_status)
+            theirs = Return.objects.filter(lead=twin, returned_at=e.at).first()
+            if theirs is not None:
+                returned[Return.objects.get(lead=lead, returned_at=e.at).pk] = theirs.pk
+    twin.refresh_from_db()
+    return twin
+
+
+def test_rows_are_what_the_domain_functions_leave_after_the_same_history() -> None:
+    """Replays demo histories through the real domain functions, with every gate on (the
+    hand-off needs the answers, a disqualification and a return their code), and
+    compares rows, so the loader cannot drift from transitions, qualify.answers,
+    qualify.routing and qualify.returns."""
+    load(400)
+    users = {u.pk: u for u in User.objects.all()}
+    partners = {p.pk: p for p in Partner.objects.all()}
+    departments = {d.pk: d for d in Department.objects.all()}
+    fields = ["status", "version", "sdr_id", "manager_id", "partner_id", "routed_to_id"]
+    fields += ["end_reason", "end_reason_code", "service_id", "status_changed_at", *REACHED]
+    # The first 60 leads, every one with a return and a few referred or routed.
+    chosen = set(Lead.objects.order_by("id").values_list("id", flat=True)[:60])
+    chosen |= set(Return.objects.values_list("lead_id", flat=True))
+    for model in (Referral, Routing):
+        chosen |= set(model.objects.order_by("id").values_list("lead_id", flat=True)[:10])
+    leads = list(Lead.objects.filter(pk__in=chosen).select_related("service").order_by("id"))
+    history = events_by_lead(leads)
+    states: Counter[str] = Counter()
+    for lead in leads:
+        twin = replay_twin(lead, history[lead.pk], users, partners, departments)
         for name in fields:
             assert getattr(twin, name) == getattr(lead, name), (lead.pk, name)
         assert_same_clocks(lead, twin)
+        assert_same_records(lead, twin)
+        states.update(Return.objects.filter(lead=lead).values_list("state", flat=True))
+    assert set(states) == {"open", "accepted", "disputed", "upheld", "overturned"}, states
+
+
+def assert_same_records(lead: Lead, twin: Lead) -> None:
+    """BANT, answers, referrals, routings, returns and their recent notifications."""
+
+    def rows(model: Any, of: Lead, *names: str) -> list[tuple[Any, ...]]:
+        return list(model.objects.filter(lead=of).order_by("id").values_list(*names))
+
+    bant = [f for f in (f.name for f in Bant._meta.concrete_fields) if f not in ("id", "lead")]
+    assert rows(Bant, twin, *bant) == rows(Bant, lead, *bant), lead.pk
+    answers = ("questionnaire", "version", "values", "updated_at", "updated_by")
+    assert rows(Answers, twin, *answers) == rows(Answers, lead, *answers), lead.pk
+    referral = ("partner", "reason", "referred_at", "referred_by", "commission_percent")
+    assert rows(Referral, twin, *referral) == rows(Referral, lead, *referral), lead.pk
+    routing = ("department", "reason", "routed_at", "routed_by")
+    assert rows(Routing, twin, *routing) == rows(Routing, lead, *routing), lead.pk
+    ret = [f.name for f in Return._meta.concrete_fields if f.name not in ("id", "lead")]
+    assert rows(Return, twin, *ret) == rows(Return, lead, *ret), lead.pk
+    # The demo keeps the notifications of the last two days, as the SLA ones.
+    kinds = ("lead_returned", "return_disputed", "return_judged", "lead_referred")
+    since = NOW - timedelta(days=2)
+
+    def told(of: Lead) -> list[tuple[Any, ...]]:
+        found = Notification.objects.filter(lead=of, kind__in=kinds, created_at__gte=since)
+        return sorted(found.values_list("kind", "user_id", "created_at", "data", "read_at"))
+
+    assert told(twin) == told(lead), lead.pk
 
 
 def assert_same_clocks(lead: Lead, twin: Lead) -> None:
@@ -321,7 +479,8 @@ def test_the_funnel_and_the_data_look_like_an_agency() -> None:
 def schema() -> list[tuple[Any, ...]]:
     from django.db import connection
 
-    models = (Lead, LeadEvent, Contact, Clock, Breach, Notification)
+    models: list[type[Any]] = [Lead, LeadEvent, Contact, Clock, Breach, Notification]
+    models += [Bant, Answers, Referral, Routing, Return]
     tables = [m._meta.db_table for m in models] + ["catalog_company"]
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
