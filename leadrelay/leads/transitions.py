@@ -423,7 +423,11 @@ def reassign(
         raise MissingField(_("The new owner must be an active SDR."), field="sdr")
     with transaction.atomic():
         lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
-        if lead is None or not queries.visible_leads(actor).filter(pk=lead_id).exists():
+        # The lead SDR manages the whole incoming queue, in their team or not.
+        if lead is None or not (
+            lead.status in queries.SDR_INCOMING
+            or queries.visible_leads(actor).filter(pk=lead_id).exists()
+        ):
             raise LeadNotFound(_("Lead %(id)s not found") % {"id": lead_id})
         if lead.version != version:
             raise VersionConflict(

@@ -183,9 +183,11 @@ def _decimal(raw: Any) -> Decimal:
 
 def clean(field: Field, raw: Any) -> Any:
     """The stored form of one answer, or ``None`` when it is empty; raises ``AnswerError``."""
+    t = field.type
+    if isinstance(raw, dict) and t != FieldType.MONEY:
+        raise AnswerError(_("Enter a single value."))
     if _empty(raw):
         return None
-    t = field.type
     if t in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.REGION):
         if not isinstance(raw, str):
             raise AnswerError(_("Enter text."))

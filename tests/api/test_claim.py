@@ -248,11 +248,6 @@ def test_the_lead_sdr_gives_a_new_request_to_an_sdr(
     assert_reassigned(reassign(api_client(lead_sdr), lead, body), lead, lead_sdr, cast["sdr2"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="transitions.reassign checks the lead SDR's own scope (own and unclaimed "
-    "requests), so a colleague's claimed request is 'not found' to them",
-)
 def test_the_lead_sdr_reassigns_a_colleagues_claimed_request(
     cast: Cast, api_client: ClientFor, make_lead: MakeLead, lead_sdr: User
 ) -> None:
