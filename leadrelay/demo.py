@@ -2007,12 +2007,11 @@ class _Generator:
                 batch.answers.append(
                     (answers_id, lead_id, form.questionnaire, form.version, text, at, sdr)
                 )
-                data = json.dumps(
-                    {
-                        "questionnaire": form.questionnaire,
-                        "version": form.number,
-                        "changed": sorted(values),
-                    }
+                # As json.dumps would write it (keys are [a-z0-9_]: nothing to escape).
+                changed = ", ".join([f'"{key}"' for key in sorted(values)])
+                data = (
+                    f'{{"questionnaire": {form.questionnaire}, "version": {form.number}, '
+                    f'"changed": [{changed}]}}'
                 )
             batch.events.append((event_id, lead_id, at, sdr, "qualification", "", "", "", data))
             event_id += 1
