@@ -158,16 +158,19 @@ class TouchForm(forms.Form):
     # Typed as "4:30" (minutes:seconds) or "5" (minutes); cleaned to seconds.
     duration = forms.CharField(label=_("Call duration"), required=False, max_length=12)
 
-    def clean_duration(self) -> int | None:
-        return parse_duration(self.cleaned_data.get("duration") or "")
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("channel") == TouchChannel.CALL and not data.get("outcome"):
-            self.add_error("outcome", _("Choose the outcome of the call."))
-        elif data.get("channel") and data.get("channel") != TouchChannel.CALL:
+        typed, data["duration"] = data.get("duration") or "", None
+        if data.get("channel") == TouchChannel.CALL:
+            if not data.get("outcome"):
+                self.add_error("outcome", _("Choose the outcome of the call."))
+            try:
+                data["duration"] = parse_duration(typed)
+            except forms.ValidationError as exc:
+                self.add_error("duration", exc)
+        elif data.get("channel"):
+            # An e-mail or a meeting has no outcome or duration to record.
             data["outcome"] = ""
-            data["duration"] = None
         return data
 
 

@@ -939,6 +939,8 @@ def _render_lead(
         and (place in PARTIAL_PLACES or place.startswith(QUESTIONNAIRE_PLACE))
     )
     context["flash_top"] = not in_place
+    # The hand-off panel shows its own refusals (the list of what is missing).
+    context["error_in_panel"] = place == "handoff-panel" and context["handoff_panel"]
     if in_place:
         return render(request, "web/leads/_lead_update.html", context, status=status)
     if partial:
@@ -994,7 +996,17 @@ _STALE = ("version_conflict", "not_found", "transition_not_allowed")
 def lead_move(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
     user = _user(request)
     form = MoveForm(request.POST)
-    place = (request.htmx.target or "") if _partial(request) else ""
+    to = request.POST.get("to", "")
+    # Where the form was: its messages are shown there.
+    place = (
+        (request.htmx.target or "")
+        if _partial(request)
+        else "handoff-panel"
+        if to in HANDOFF_TARGETS
+        else "lead-head"
+        if to == Status.NEW
+        else "lead-actions"
+    )
     attempted: dict[str, Any] = {
         "failed_move": request.POST.get("to", ""),
         "reason": request.POST.get("reason"),
