@@ -122,14 +122,14 @@ _Weights = tuple[tuple[str, float], ...]
 _NEXT: dict[str, _Weights] = {
     NEW: ((SDR_PROCESSING, 0.97), (DISQUALIFIED, 0.03)),
     SDR_PROCESSING: (
-        (AWAITING, 0.682),
+        (AWAITING, 0.6832),
         (DISQUALIFIED, 0.195),
         (REFERRED, 0.065),
         (ROUTED, 0.045),
         (NEW, 0.01),
-        # Forgotten: about one in 350, so a million requests leave ~5,000 open on the
+        # Forgotten: about one in 550, so a million requests leave ~5,000 open on the
         # SDR side with the newest (the queue the SDR workspace is measured on).
-        ("", 0.003),
+        ("", 0.0018),
     ),
     AWAITING: ((ASSIGNED, 0.95), (SDR_PROCESSING, 0.05)),
     ASSIGNED: (
