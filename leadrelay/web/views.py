@@ -939,15 +939,19 @@ def _render_lead(
         and (place in PARTIAL_PLACES or place.startswith(QUESTIONNAIRE_PLACE))
     )
     context["flash_top"] = not in_place
-    # The hand-off panel shows its own refusals (the list of what is missing).
-    context["error_in_panel"] = place == "handoff-panel" and context["handoff_panel"]
+    # The hand-off panel and the returns show their own refusals, next to their forms.
+    context["error_in_panel"] = (place == "handoff-panel" and context["handoff_panel"]) or (
+        place == "return-panel" and bool(context["returns"])
+    )
     if in_place:
         return render(request, "web/leads/_lead_update.html", context, status=status)
     if partial:
         response = render(request, "web/leads/_lead_main.html", context, status=status)
         if target != "lead-main":
+            # A form meant for one part changed the whole lead (a hand-off, a stale page):
+            # all of it is drawn again, from the top, where the message is.
             response["HX-Retarget"] = "#lead-main"
-            response["HX-Reswap"] = "outerHTML"
+            response["HX-Reswap"] = "outerHTML show:window:top"
         return response
     # After a failed POST the page is rendered at the form's URL; links that return
     # "here" (the language switch) must point at the lead page instead.

@@ -74,7 +74,18 @@
     if (flag) {
       flag.hidden = !dirty;
     }
+    var saved = form.querySelector(".saved-note");
+    if (dirty && saved) {
+      saved.remove();
+    }
   }
+
+  // One "saved" note at a time: the last save's, not every card's since the page loaded.
+  document.addEventListener("htmx:beforeRequest", function () {
+    document.querySelectorAll(".saved-note").forEach(function (note) {
+      note.remove();
+    });
+  });
 
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.isComposing) {
