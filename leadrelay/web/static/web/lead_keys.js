@@ -14,8 +14,11 @@
       return false;
     }
     var tag = target.tagName.toLowerCase();
+    if (tag === "input") {
+      // Ticking a box or a radio button is not typing: shortcuts still work there.
+      return ["checkbox", "radio", "button", "submit", "reset"].indexOf(target.type) === -1;
+    }
     return (
-      tag === "input" ||
       tag === "textarea" ||
       tag === "select" ||
       target.isContentEditable === true
