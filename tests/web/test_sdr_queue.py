@@ -25,9 +25,9 @@ from tests.web.helpers import state_of
 
 HTMX = {"HX-Request": "true"}
 # Session, user, sources, services, SDRs (the filters' and "reassign to" choices), the
-# lead-SDR check, the count, the page of leads with its service, source and SDR, the
-# open returns (and their reason codes' labels when there are any).
-QUEUE_QUERIES = 9
+# lead-SDR check, the count, the page's keys, its leads with their service, source and
+# SDR, the open returns (and their reason codes' labels when there are any).
+QUEUE_QUERIES = 10
 
 
 def queued_ids(html: str) -> list[int]:
