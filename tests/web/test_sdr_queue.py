@@ -524,7 +524,7 @@ def test_open_returns_are_listed_at_the_top_with_the_managers_reason(
     other = walk(make_lead(), cast["sdr2"], "sdr_processing", "awaiting_assignment")
     walk(walk(other, cast["sales"], "assigned"), cast["sales"], "sdr_processing")
     page = client_for(cast["sdr"]).get("/incoming/").text
-    block = page.split('<section class="card returns"', 1)[1].split("</section>", 1)[0]
+    block = page.split('<section class="card queue-returns"', 1)[1].split("</section>", 1)[0]
     assert "Returned to you" in block
     assert (
         f'<a class="lead-link" href="/leads/{lead.pk}/">#{lead.pk} Вернувшийся клиент</a>' in block

@@ -76,7 +76,7 @@ def test_lists_requests_older_than_the_default_hours_oldest_first_with_their_age
         (requests["yesterday"].pk, "10.0"),
     ]
     page = response.text
-    assert "3 requests older than 8 working hours (received before 2026-03-17 16:00)." in page
+    assert "3 requests older than 8 h of working time (received before 2026-03-17 16:00)." in page
     assert "sdr2" in page and "unclaimed" in page
     assert "status-sdr_processing" in page and "status-new" in page
     assert "Ромашка" in page
@@ -101,7 +101,7 @@ def test_hours_from_the_query_string(
 ) -> None:
     page = client_for(cast["admin"]).get(f"/incoming/unended/?hours={hours}").text
     assert [pk for pk, _age in rows(page)] == [requests[name].pk for name in expected]
-    assert f"older than {hours} working hours" in page
+    assert f"older than {hours} h of working time" in page
 
 
 def test_the_default_comes_from_the_queue_settings(
@@ -148,7 +148,7 @@ def test_a_long_list_is_capped_with_the_total_given(
     monkeypatch.setattr(sdr_views, "LIST_CAP", 2)
     page = client_for(cast["admin"]).get("/incoming/unended/").text
     assert [pk for pk, _age in rows(page)] == [requests["claimed"].pk, requests["friday"].pk]
-    assert "3 requests older than 8 working hours" in page
+    assert "3 requests older than 8 h of working time" in page
     assert "Only the oldest 2 are shown." in page
 
 
@@ -158,7 +158,7 @@ def test_nothing_unended_says_so(
     make_lead(received_at=NOW - timedelta(minutes=30))
     page = client_for(cast["admin"]).get("/incoming/unended/").text
     assert "Every request older than that has ended somewhere." in page
-    assert "0 requests older than 8 working hours" in page
+    assert "0 requests older than 8 h of working time" in page
 
 
 def test_the_report_renders_in_russian(
