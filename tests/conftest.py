@@ -51,7 +51,8 @@ def release_live_server_connections(
 
 @pytest.fixture(autouse=True)
 def default_sla_policies_and_lists(request: pytest.FixtureRequest) -> None:
-    """Put back the policies migration sla/0002 (and the lists qualify/0002) creates when a transactional test's flush
+    """Put back the policies migration sla/0002 (and the services and lists of catalog/0002
+    and qualify/0002) create when a transactional test's flush
     has emptied the tables, so every test starts from what a new install has."""
     uses_db = request.node.get_closest_marker("django_db") is not None or bool(
         {"db", "transactional_db"} & set(request.fixturenames)
@@ -67,9 +68,13 @@ def default_sla_policies_and_lists(request: pytest.FixtureRequest) -> None:
         if not Policy.objects.exists():
             migration = importlib.import_module("leadrelay.sla.migrations.0002_default_policies")
             migration.create(apps, None)
+        from leadrelay.catalog.models import Service
         from leadrelay.qualify.defaults import install_now
         from leadrelay.qualify.models import ReasonCode
 
+        if not Service.objects.exists():
+            services = importlib.import_module("leadrelay.catalog.migrations.0002_default_services")
+            services.add_services(apps, None)
         if not ReasonCode.objects.exists():
             install_now()
 
