@@ -14,7 +14,7 @@ from leadrelay.accounts.models import User
 from leadrelay.catalog.models import Service, Source
 from leadrelay.leads.models import Lead
 from tests.conftest import T0
-from tests.factories import walk
+from tests.factories import qualify, walk
 
 pytestmark = pytest.mark.browser
 
@@ -152,11 +152,10 @@ def test_sdr_logs_in_switches_language_opens_a_lead_and_moves_it(
     expect(timeline).to_have_count(1)
     page.screenshot(path=screenshot_dir / "lead_en.png")
 
-    page.get_by_role("button", name="→ Received by SDR, questionnaire in progress").click()
+    page.locator("#claim-button").click()
     expect(timeline).to_have_count(2)
     expect(timeline.last).to_contain_text("Received by SDR, questionnaire in progress")
     expect(timeline.last).to_contain_text("Анна Соколова")
-    expect(page.get_by_role("status")).to_contain_text("Moved to")
     page.screenshot(path=screenshot_dir / "lead_moved_en.png", full_page=True)
 
     target.refresh_from_db()
@@ -165,7 +164,8 @@ def test_sdr_logs_in_switches_language_opens_a_lead_and_moves_it(
     # Disqualifying asks for a reason in place; the Russian page shows the same history.
     page.get_by_role("button", name="RU").click()
     expect(page.get_by_role("heading", name="История")).to_be_visible()
-    page.get_by_text("→ Дисквалифицирована").click()
+    page.locator("#disqualify > summary").click()
+    expect(page.locator("#disqualify-code")).to_be_visible()
     page.screenshot(path=screenshot_dir / "lead_ru.png", full_page=True)
     context.close()
 
@@ -179,7 +179,7 @@ def test_a_stale_page_says_someone_else_moved_the_lead_and_shows_it_as_it_is(
 ) -> None:
     from playwright.sync_api import expect
 
-    lead = walk(make_lead(company="ООО «Ромашка»"), cast["sdr"], "sdr_processing")
+    lead = qualify(walk(make_lead(company="ООО «Ромашка»"), cast["sdr"], "sdr_processing"))
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -192,7 +192,7 @@ def test_a_stale_page_says_someone_else_moved_the_lead_and_shows_it_as_it_is(
 
     walk(lead, cast["sdr"], "awaiting_assignment")  # a colleague's tab, meanwhile
 
-    page.get_by_role("button", name="→ Awaiting a sales manager").click()
+    page.locator("#handoff-form button[name=to][value=awaiting_assignment]").click()
     expect(page.get_by_role("alert")).to_contain_text("changed by someone else")
     expect(page.locator(".lead-head .badge")).to_have_text("Awaiting a sales manager")
     page.screenshot(path=screenshot_dir / "conflict_en.png")
