@@ -69,7 +69,12 @@ def scope(user: User) -> Q:
             return Q()
         return _owned_by_members("sdr_id", user.department_id) | Q(sdr__isnull=True)
     if role == Role.HEAD_SALES:
-        queue = Q(manager__isnull=True, status=Status.AWAITING_ASSIGNMENT)
+        from leadrelay.qualify.models import Return
+
+        # A disputed return is the head's to settle, though the lead is with the SDR.
+        queue = Q(manager__isnull=True, status=Status.AWAITING_ASSIGNMENT) | Q(
+            pk__in=Return.objects.filter(state=Return.State.DISPUTED).values("lead_id")
+        )
         if user.department_id is None:
             return Q(manager__isnull=False) | queue
         return _owned_by_members("manager_id", user.department_id) | queue

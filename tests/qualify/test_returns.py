@@ -120,3 +120,18 @@ def test_an_upheld_return_leaves_the_request_with_the_sdr(
 def test_only_a_disputed_return_is_judged(cast: dict[str, User], returned: Return) -> None:
     with pytest.raises(TransitionNotAllowed):
         judge(cast["head_sales"], returned.pk, overturn=True, now=T0)
+
+
+def test_the_head_of_sales_sees_a_returned_lead_only_while_it_is_disputed(
+    cast: dict[str, User], returned: Return
+) -> None:
+    from leadrelay.leads.queries import visible_leads
+
+    def sees() -> bool:
+        return visible_leads(cast["head_sales"]).filter(pk=returned.lead_id).exists()
+
+    assert not sees()
+    decide(cast["sdr"], returned.pk, accept=False, note="Budget confirmed", now=T0)
+    assert sees()
+    judge(cast["head_marketing"], returned.pk, overturn=False, note="No budget", now=T0)
+    assert not sees()
