@@ -115,6 +115,7 @@ def test_admin_creates_a_form_source_and_a_visitors_submission_becomes_a_lead(
 
     # The sources page, from the header.
     nav = page.get_by_role("navigation", name="Главное меню")
+    nav.locator("details.navmore > summary").click()  # setting up lives under "More"
     nav.get_by_role("link", name="Источники").click()
     expect(page.get_by_role("heading", name="Источники заявок")).to_be_visible()
     expect(page.locator("table.sources tbody tr")).to_have_count(4)
@@ -198,7 +199,9 @@ def test_admin_creates_a_form_source_and_a_visitors_submission_becomes_a_lead(
     expect(page.get_by_text("seo_spring", exact=True)).to_be_visible()
 
     # And its delivery, processed, on the deliveries page below the failed one.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Deliveries").click()
+    nav = page.get_by_role("navigation", name="Main")
+    nav.locator("details.navmore > summary").click()
+    nav.get_by_role("link", name="Deliveries").click()
     rows = page.locator("table.deliveries tbody tr")
     expect(rows.first).to_contain_text("Failed")
     expect(rows.nth(1)).to_contain_text("Сайт: форма обратной связи")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from leadrelay.accounts.models import Department, Team, User
 from leadrelay.leads.models import Lead, LeadEvent
@@ -59,7 +59,8 @@ def set_deadline(lead: Lead, due: datetime | None, warn: datetime | None) -> Non
     ],
 )
 def test_countdown_state_and_text_at_each_moment(now: datetime, state: str, text: str) -> None:
-    value = countdown(T0 + timedelta(minutes=30), T0 + timedelta(minutes=15), now)
+    with translation.override("en"):
+        value = countdown(T0 + timedelta(minutes=30), T0 + timedelta(minutes=15), now)
     assert value is not None
     assert (value.state, value.text, value.css) == (state, text, f"sla sla-{state}")
     assert (value.due, value.warn) == ("2026-03-02T09:30:00.000Z", "2026-03-02T09:15:00.000Z")
