@@ -28,12 +28,12 @@
     document.querySelectorAll("#queue-table tr." + SELECTED).forEach(function (other) {
       if (other !== row) {
         other.classList.remove(SELECTED);
-        other.removeAttribute("aria-selected");
+        other.removeAttribute("aria-current");
       }
     });
     if (row) {
       row.classList.add(SELECTED);
-      row.setAttribute("aria-selected", "true");
+      row.setAttribute("aria-current", "true");
     }
   }
 
