@@ -777,7 +777,7 @@ def queue_settings(request: HttpRequest) -> HttpResponse:
     else:
         form = QueueSettingsForm(instance=row)
     context = {
-        "nav": "incoming",
+        "nav": "sdr_settings",
         "form": form,
         "on_shift": [str(u) for u in active_people(Role.SDR).filter(on_shift=True)],
     }
