@@ -105,6 +105,16 @@ class Lead(models.Model):
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["phone"], name="lead_phone"),
             models.Index(fields=["received_at"], name="lead_received_at"),
+            # An SDR's month (My day): what they handed over and what sales made of it.
+            # Partial, so a new request costs no write here.
+            *(
+                models.Index(
+                    fields=["sdr", f"reached_{stage}_at"],
+                    name=f"lead_sdr_{stage}",
+                    condition=models.Q(**{f"reached_{stage}_at__isnull": False}),
+                )
+                for stage in ("mql", "sql", "sal")
+            ),
             # The SDR queue: only requests still on the SDR side, by deadline.
             models.Index(
                 fields=["sla_due_at", "received_at", "id"],
