@@ -306,12 +306,11 @@ def save_bant(
     with transaction.atomic():
         lead = _locked_lead(actor, lead_id)
         bant = Bant.objects.filter(lead=lead).first() or Bant(lead=lead)
-        if bant.pk is None:  # the first save: what was filled in
-            changed = [k for k in BANT_FIELDS if values[k] not in (None, "") and k != "currency"]
-        else:
-            changed = [
-                k for k in BANT_FIELDS if _comparable(getattr(bant, k)) != _comparable(values[k])
-            ]
+        changed = [
+            k
+            for k in BANT_FIELDS
+            if bant.pk is None or _comparable(getattr(bant, k)) != _comparable(values[k])
+        ]
         if bant.pk is not None and not changed:
             return bant
         for key, value in values.items():
