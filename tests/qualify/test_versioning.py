@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from leadrelay.accounts.models import User
 from leadrelay.catalog.models import Service
@@ -141,7 +142,7 @@ def test_an_invalid_definition_is_refused_and_nothing_is_published(
     bad_key: str,
     message: str,
 ) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with translation.override("en"), pytest.raises(InvalidInput) as caught:
         answers.publish(questionnaire, definition, cast["admin"])
     assert caught.value.http_status == 422
     assert message in caught.value.details["errors"][bad_key]
