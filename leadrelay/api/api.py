@@ -537,7 +537,7 @@ class ReturnFilters(Schema):
     state: list[Return.State] = Field(
         default_factory=list, description="One or more states; all if none."
     )
-    lead: int | None = None
+    lead: int | None = Field(None, ge=1, le=2**63 - 1)
     cursor: str | None = None
     limit: int = Field(settings.LEADRELAY_PAGE_SIZE, ge=1, le=200)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import ExpressionWrapper, F, IntegerField, Q, QuerySet
+from django.db.models import Exists, ExpressionWrapper, F, IntegerField, Q, QuerySet
 from django.db.models.expressions import CombinedExpression
 from django.db.models.lookups import Exact, In
 
-from leadrelay.accounts.models import User
+from leadrelay.accounts.models import Team, User
 from leadrelay.accounts.roles import Role
 from leadrelay.leads.errors import LeadNotFound
 from leadrelay.leads.models import Lead
@@ -43,8 +43,8 @@ def _department_members(department_id: int) -> QuerySet[User, int]:
 def scope(user: User) -> Q:
     """The leads a user may see, as a filter.
 
-    SDRs: incoming requests nobody has taken and their own; a lead SDR also their
-    team's incoming requests. Sales: their own and the
+    SDRs: incoming requests nobody has taken and their own; a lead SDR every incoming
+    request. Sales: their own and the
     assignment queue. Heads: everything their department's people own plus the queue
     their department takes work from. Partner managers: requests referred to partners.
     """
@@ -54,11 +54,8 @@ def scope(user: User) -> Q:
     if role == Role.ADMIN or user.is_superuser:
         return Q()
     if role == Role.SDR:
-        # A lead SDR also sees the requests their team is working, to reassign them.
-        team = Q(
-            status__in=SDR_INCOMING,
-            sdr_id__in=User.objects.filter(team__lead_id=user.pk).values("id"),
-        )
+        # A lead SDR (who leads a team) sees the whole incoming queue, to reassign it.
+        team = Q(status__in=SDR_INCOMING) & Q(Exists(Team.objects.filter(lead_id=user.pk)))
         return _owned_by("sdr_id", user.pk) | Q(sdr__isnull=True, status__in=SDR_INCOMING) | team
     if role == Role.SALES:
         return _owned_by("manager_id", user.pk) | Q(

@@ -70,8 +70,6 @@ STAGE_ORDER: tuple[Stage, ...] = (Stage.MQL, Stage.SQL, Stage.SAL, Stage.PROPOSA
 API_STAGES: tuple[Stage, ...] = (Stage.MQL, Stage.SQL, Stage.SAL, Stage.DEAL)
 
 _SDR_SIDE = frozenset({Role.SDR, Role.HEAD_MARKETING, Role.ADMIN})
-# Settles a disputed return: either head may put the MQL back in the sales queue.
-_DISPUTE_JUDGES = frozenset({Role.HEAD_MARKETING, Role.HEAD_SALES, Role.ADMIN})
 _SALES_SIDE = frozenset({Role.SALES, Role.HEAD_SALES, Role.ADMIN})
 
 
@@ -102,7 +100,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     # The SDR takes a new request and qualifies it.
     _t(Status.NEW, Status.SDR_PROCESSING, _SDR_SIDE),
     _t(Status.NEW, Status.DISQUALIFIED, _SDR_SIDE, reason=True),
-    _t(Status.SDR_PROCESSING, Status.AWAITING_ASSIGNMENT, _SDR_SIDE | _DISPUTE_JUDGES),
+    _t(Status.SDR_PROCESSING, Status.AWAITING_ASSIGNMENT, _SDR_SIDE),
     _t(Status.SDR_PROCESSING, Status.DISQUALIFIED, _SDR_SIDE, reason=True),
     _t(Status.SDR_PROCESSING, Status.REFERRED, _SDR_SIDE),
     _t(Status.SDR_PROCESSING, Status.ROUTED, _SDR_SIDE),

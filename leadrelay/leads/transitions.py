@@ -231,9 +231,11 @@ def move_locked(
     reason: str,
     options: MoveOptions,
     now: datetime,
+    role_checked: bool = False,
 ) -> Lead:
     """The move itself, for a caller that holds the lead's row lock and has checked
-    that the actor may act on it (``move_lead``; a head settling a dispute)."""
+    that the actor may act on it (``move_lead``; a head settling a dispute, who passes
+    ``role_checked`` because the decision, not the table, gives them the move)."""
     move = find(lead.status, to)
     if move is None:
         allowed = [t.target.value for t in allowed_moves(actor, lead)]
@@ -241,7 +243,7 @@ def move_locked(
             _("Cannot move from “%(from)s” to “%(to)s”.") % {"from": lead.status, "to": to},
             allowed=allowed,
         )
-    if not _may_move(actor, lead, move):
+    if not role_checked and not _may_move(actor, lead, move):
         raise Forbidden(_("Your role may not make this move on this lead."))
     if move.reason_required and not reason and not options.reason_code:
         raise MissingField(_("A reason is required for this move."), field="reason")
@@ -423,11 +425,7 @@ def reassign(
         raise MissingField(_("The new owner must be an active SDR."), field="sdr")
     with transaction.atomic():
         lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
-        # The lead SDR manages the whole incoming queue, in their team or not.
-        if lead is None or not (
-            lead.status in queries.SDR_INCOMING
-            or queries.visible_leads(actor).filter(pk=lead_id).exists()
-        ):
+        if lead is None or not queries.visible_leads(actor).filter(pk=lead_id).exists():
             raise LeadNotFound(_("Lead %(id)s not found") % {"id": lead_id})
         if lead.version != version:
             raise VersionConflict(

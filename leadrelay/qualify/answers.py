@@ -250,6 +250,9 @@ def clean_bant(raw: dict[str, Any]) -> dict[str, Any]:
             out["budget_amount"] = Decimal(
                 qf.clean(qf.Field("a", qf.FieldType.NUMBER, "", ""), amount)
             )
+            out["budget_amount"] = out["budget_amount"].quantize(Decimal("0.01"))
+            if out["budget_amount"] >= Decimal("1e12"):
+                errors["budget_amount"] = _("At most 999,999,999,999.99.")
             if out["budget_amount"] < 0:
                 errors["budget_amount"] = _("An amount cannot be negative.")
         except qf.AnswerError as exc:

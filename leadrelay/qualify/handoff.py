@@ -11,7 +11,7 @@ from leadrelay.leads.models import Lead
 from leadrelay.leads.statuses import Status, Transition
 from leadrelay.leads.transitions import MoveOptions
 from leadrelay.qualify.answers import handoff_missing
-from leadrelay.qualify.models import ReasonCode
+from leadrelay.qualify.models import ReasonCode, Return
 
 # Where sales has the lead: a move from here back to the SDR is a return.
 SALES_HELD = (Status.AWAITING_ASSIGNMENT, Status.ASSIGNED, Status.DISCUSSION)
@@ -39,7 +39,12 @@ def _code_missing(kind: str, code: str, label: str) -> list[Missing]:
 
 def gate(actor: User, lead: Lead, move: Transition, options: MoveOptions) -> list[Missing]:
     if move.target == Status.AWAITING_ASSIGNMENT and move.source == Status.SDR_PROCESSING:
-        return [Missing(f, label) for f, label in handoff_missing(lead)]
+        found = [Missing(f, label) for f, label in handoff_missing(lead)]
+        # An open return is answered by handing the reworked lead off again; a disputed
+        # one waits for the head's decision.
+        if Return.objects.filter(lead=lead, state=Return.State.DISPUTED).exists():
+            found.append(Missing("return", _("A head's decision on the disputed return")))
+        return found
     if move.target == Status.DISQUALIFIED:
         return _code_missing(
             ReasonCode.Kind.DISQUALIFY, options.reason_code, _("A disqualification reason code")
@@ -47,6 +52,10 @@ def gate(actor: User, lead: Lead, move: Transition, options: MoveOptions) -> lis
     if is_return(actor, move):
         return _code_missing(
             ReasonCode.Kind.RETURN, options.reason_code, _("A reason code for the return")
+        )
+    if move.target == Status.LOST and options.reason_code:
+        return _code_missing(
+            ReasonCode.Kind.LOST, options.reason_code, _("A known loss reason code")
         )
     if move.target == Status.REFERRED and options.partner is None:
         return [Missing("partner", _("The partner the request goes to"))]

@@ -51,7 +51,7 @@ def decide(
         raise MissingField(_("Say why you dispute the return."), field="note")
     with transaction.atomic():
         ret, lead = _locked(return_id)
-        owner = actor.pk in (ret.sdr_id, lead.sdr_id)
+        owner = actor.pk == lead.sdr_id
         if not (owner or actor.is_superuser or actor.role in (Role.HEAD_MARKETING, Role.ADMIN)):
             raise Forbidden(_("Only the request's SDR answers a return."))
         if ret.state != Return.State.OPEN:
@@ -87,11 +87,14 @@ def judge(
         ret, lead = _locked(return_id)
         if ret.state != Return.State.DISPUTED:
             raise TransitionNotAllowed(_("Only a disputed return is settled."))
+        ret.state = Return.State.OVERTURNED if overturn else Return.State.UPHELD
         if overturn:
             if lead.status != Status.SDR_PROCESSING:
                 raise TransitionNotAllowed(
                     _("The request has moved on since the return; it cannot go back to sales.")
                 )
+            # Decided, so no longer in the way of the hand-off gate.
+            ret.save(update_fields=["state"])
             move_locked(
                 actor,
                 lead,
@@ -99,8 +102,8 @@ def judge(
                 reason=note or _("Return overturned"),
                 options=MoveOptions(),
                 now=now,
+                role_checked=True,
             )
-        ret.state = Return.State.OVERTURNED if overturn else Return.State.UPHELD
         ret.judge = actor
         ret.judge_note = note
         ret.judged_at = now

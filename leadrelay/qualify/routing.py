@@ -23,7 +23,7 @@ from leadrelay.notify.models import Outbox
 from leadrelay.notify.outbox import enqueue, notify
 from leadrelay.qualify.handoff import is_return
 from leadrelay.qualify.models import DepartmentContact, Referral, Return, Routing, SdrQueueSettings
-from leadrelay.sla.calendar import BusinessCalendar
+from leadrelay.sla.calendar import SEARCH_LIMIT_DAYS, BusinessCalendar
 
 
 def on_change(change: Change) -> None:
@@ -49,6 +49,8 @@ def on_change(change: Change) -> None:
     move = find(change.from_status, target)
     if change.actor is not None and move is not None and is_return(change.actor, move):
         _returned(change)
+    if change.from_status == Status.SDR_PROCESSING and target == Status.AWAITING_ASSIGNMENT:
+        _reworked(change)
 
 
 def _email(address: str, kind: str, event: LeadEvent, lead: Lead, data: dict[str, str]) -> None:
@@ -124,6 +126,22 @@ def _returned(change: Change) -> None:
         )
 
 
+def _reworked(change: Change) -> None:
+    """Handing a returned lead off again accepts the return: the rework is the answer."""
+    lead, event = change.lead, change.event
+    for ret in Return.objects.filter(lead=lead, state=Return.State.OPEN):
+        ret.state = Return.State.ACCEPTED
+        ret.decided_at = event.at
+        ret.save(update_fields=["state", "decided_at"])
+        LeadEvent.objects.create(
+            lead=lead,
+            at=event.at,
+            actor=change.actor,
+            kind=LeadEvent.Kind.RETURN,
+            data={"return": ret.pk, "state": ret.state, "reason_code": ret.reason_code},
+        )
+
+
 # Requests that have not ended -----------------------------------------------------------
 
 
@@ -135,6 +153,8 @@ def working_cutoff(cal: BusinessCalendar, now: datetime, hours: float) -> dateti
     lo, hi = now - timedelta(days=14) - need * 4, now  # elapsed(lo, now) >= need, (hi) < need
     while cal.elapsed(lo, now) < need:
         lo -= timedelta(days=30)
+        if now - lo > timedelta(days=SEARCH_LIMIT_DAYS):  # a calendar with no working time
+            return lo
     while hi - lo > timedelta(seconds=30):
         mid = lo + (hi - lo) / 2
         if cal.elapsed(mid, now) >= need:

@@ -130,7 +130,7 @@ def lead_bant(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
 
 
 def _version(value: str | None) -> QuestionnaireVersion | None:
-    if not value or not value.isdigit() or len(value) > 18:
+    if not value or not value.isdecimal() or not value.isascii() or len(value) > 18:
         return None
     return (
         QuestionnaireVersion.objects.select_related("questionnaire__service")

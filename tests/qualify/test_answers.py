@@ -230,3 +230,12 @@ def test_bant_is_stored_typed_and_reads_as_a_summary(cast: dict[str, User], lead
     assert shown["budget"] == "450\u00a0000.00 RUB"
     assert "CMO" in shown["authority"]
     assert shown["timeframe"] == "01.03.2027"
+
+
+def test_a_budget_beyond_the_column_is_a_field_error(cast: dict[str, User], lead: Lead) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        save_bant(cast["sdr"], lead.pk, {"budget_amount": "1000000000000"}, now=T0)
+    assert set(caught.value.details["errors"]) == {"budget_amount"}
+    assert not Bant.objects.filter(lead=lead).exists()
+    bant = save_bant(cast["sdr"], lead.pk, {"budget_amount": "999999999999.994"}, now=T0)
+    assert Bant.objects.get(pk=bant.pk).budget_amount == Decimal("999999999999.99")

@@ -234,3 +234,29 @@ def test_the_head_of_sales_may_not_hand_off_for_the_sdr(
     with pytest.raises(LeadNotFound):  # an SDR's lead in progress is not in sales' view
         handoff(cast["head_sales"], lead)
     assert Lead.objects.get(pk=lead.pk).status == "sdr_processing"
+
+
+def test_a_loss_code_if_given_must_be_a_listed_one(
+    cast: dict[str, User], make_lead: MakeLead
+) -> None:
+    lead = walk(qualify(claimed(make_lead, cast["sdr"])), cast["sdr"], "awaiting_assignment")
+    lead = walk(lead, cast["sales"], "assigned")
+    with pytest.raises(MissingField) as caught:
+        move_lead(
+            cast["sales"],
+            lead.pk,
+            "lost",
+            version=lead.version,
+            reason="x",
+            options=MoveOptions(reason_code="<b>bogus</b>"),
+        )
+    assert caught.value.details["field"] == "reason_code"
+    done = move_lead(
+        cast["sales"],
+        lead.pk,
+        "lost",
+        version=lead.version,
+        reason="went with another agency",
+        options=MoveOptions(reason_code="competitor"),
+    )
+    assert done.end_reason_code == "competitor"

@@ -135,3 +135,41 @@ def test_the_head_of_sales_sees_a_returned_lead_only_while_it_is_disputed(
     assert sees()
     judge(cast["head_marketing"], returned.pk, overturn=False, note="No budget", now=T0)
     assert not sees()
+
+
+def test_a_disputed_return_cannot_be_skipped_by_a_plain_hand_off(
+    cast: dict[str, User], returned: Return
+) -> None:
+    decide(cast["sdr"], returned.pk, accept=False, note="Budget confirmed", now=T0)
+    lead = Lead.objects.get(pk=returned.lead_id)
+    for who in ("sdr", "head_marketing"):
+        with pytest.raises(MissingField) as caught:
+            move_lead(cast[who], lead.pk, "awaiting_assignment", version=lead.version, now=T0)
+        assert caught.value.details["missing"][-1]["field"] == "return"
+    # The head of sales decides it; the plain move is not theirs.
+    with pytest.raises(Forbidden):
+        move_lead(cast["head_sales"], lead.pk, "awaiting_assignment", version=lead.version)
+    assert Lead.objects.get(pk=lead.pk).status == "sdr_processing"
+    assert Return.objects.get(pk=returned.pk).state == "disputed"
+
+
+def test_handing_off_a_reworked_lead_again_accepts_the_open_return(
+    cast: dict[str, User], returned: Return
+) -> None:
+    lead = Lead.objects.get(pk=returned.lead_id)
+    walk(lead, cast["sdr"], "awaiting_assignment")
+    assert Return.objects.get(pk=returned.pk).state == "accepted"
+    event = LeadEvent.objects.filter(lead=lead, kind="return").get()
+    assert event.data["state"] == "accepted"
+
+
+def test_after_a_reassignment_only_the_new_owner_answers_the_return(
+    cast: dict[str, User], returned: Return
+) -> None:
+    from leadrelay.leads.transitions import reassign
+
+    lead = Lead.objects.get(pk=returned.lead_id)
+    reassign(cast["head_marketing"], lead.pk, cast["sdr2"], version=lead.version, now=T0)
+    with pytest.raises(Forbidden):
+        decide(cast["sdr"], returned.pk, accept=True, now=T0)
+    assert decide(cast["sdr2"], returned.pk, accept=True, now=T0).state == "accepted"

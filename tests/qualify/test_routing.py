@@ -109,3 +109,9 @@ def test_the_report_lists_sdr_side_requests_older_than_n_working_hours(
     assert ids == [old.pk]
     assert fresh.pk not in ids and handed.pk not in ids
     assert [lead.pk for lead in unended(cal, now, hours=1).leads] == [old.pk, fresh.pk]
+
+
+def test_a_calendar_without_working_time_ends_the_search() -> None:
+    cal = BusinessCalendar(timezone="Europe/Moscow", country=None, week={})
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    assert working_cutoff(cal, now, 8) < now - timedelta(days=365)
