@@ -37,6 +37,7 @@ from leadrelay.api.schemas import (
     ReassignIn,
     ReturnOut,
     ReturnPage,
+    ServiceIn,
     TouchIn,
     TransitionIn,
     Unprocessable,
@@ -339,6 +340,14 @@ def add_note(request: HttpRequest, lead_id: int, body: NoteIn) -> tuple[int, dic
     note or one over 4,000 characters."""
     event = transitions.add_note(_user(request), lead_id, body.text)
     return 201, event_dict(event)
+
+
+@api.put("/leads/{lead_id}/service", response={200: LeadOut, **ERRORS}, tags=["qualification"])
+def put_service(request: HttpRequest, lead_id: int, body: ServiceIn) -> dict[str, Any]:
+    """Name the service the client asks for (by its code): its questionnaire then
+    applies to the hand-off. 422: an unknown or inactive service; 403: not the lead's
+    SDR, or the request has left the SDR side."""
+    return _out(qa.set_service(_user(request), lead_id, body.service))
 
 
 # Qualification -------------------------------------------------------------------------

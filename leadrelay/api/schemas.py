@@ -144,6 +144,12 @@ class TouchIn(Schema):
     )
 
 
+class ServiceIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    service: str = Field(description="The service's code, e.g. `seo`.")
+
+
 class NoteIn(Schema):
     model_config = ConfigDict(extra="forbid")
 

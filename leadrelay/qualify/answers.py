@@ -208,6 +208,37 @@ def save_answers(
     return answers
 
 
+def set_service(
+    actor: User, lead_id: int, service_code: str, *, now: datetime | None = None
+) -> Lead:
+    """Name the service the client asks for (a source without a default leaves it empty);
+    its questionnaire then applies. An event records the change."""
+    from leadrelay.catalog.models import Service
+
+    now = now or timezone.now()
+    service = Service.objects.filter(code=service_code or "", active=True).first()
+    if service is None:
+        raise InvalidInput(
+            _("Choose one of the services."), errors={"service": _("Choose one of the services.")}
+        )
+    with transaction.atomic():
+        lead = _locked_lead(actor, lead_id)
+        if lead.service_id == service.pk:
+            return lead
+        before = lead.service.code if lead.service_id is not None and lead.service else None
+        version = lead.version + 1
+        Lead.objects.filter(pk=lead.pk).update(service=service, version=version)
+        LeadEvent.objects.create(
+            lead=lead,
+            at=now,
+            actor=actor,
+            kind=LeadEvent.Kind.QUALIFICATION,
+            data={"service": service.code, "service_before": before},
+        )
+        lead.refresh_from_db()
+    return lead
+
+
 # BANT -----------------------------------------------------------------------------------
 
 BANT_FIELDS = (

@@ -18,7 +18,13 @@ from leadrelay.leads.errors import AlreadyTaken, InvalidInput, LeadError, LeadNo
 from leadrelay.leads.queries import visible_leads
 from leadrelay.leads.transitions import add_note, claim
 from leadrelay.qualify import fields as qf
-from leadrelay.qualify.answers import BANT_FIELDS, raw_from_post, save_answers, save_bant
+from leadrelay.qualify.answers import (
+    BANT_FIELDS,
+    raw_from_post,
+    save_answers,
+    save_bant,
+    set_service,
+)
 from leadrelay.qualify.models import QuestionnaireVersion, Return
 from leadrelay.qualify.returns import decide, judge
 from leadrelay.web.forms import NoteForm, ReturnDecisionForm, ReturnVerdictForm
@@ -94,6 +100,29 @@ def lead_note(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         done = _("Note added.")
         if _partial(request):
             return _render_lead(request, user, lead_id, place=place, success=done)
+    except LeadNotFound:
+        return _not_found(request)
+    return _done(request, lead_id, done, anchor=place)
+
+
+@login_required
+@require_POST
+def lead_service(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+    """Name the requested service; its questionnaire appears with the page redrawn."""
+    user = _user(request)
+    place = "lead-request"
+    try:
+        try:
+            set_service(user, lead_id, request.POST.get("service", ""))
+        except LeadNotFound:
+            raise
+        except LeadError as exc:
+            return _render_lead(
+                request, user, lead_id, status=exc.http_status, place=place, whole=True, error=exc
+            )
+        done = _("Service saved.")
+        if _partial(request):
+            return _render_lead(request, user, lead_id, whole=True, success=done)
     except LeadNotFound:
         return _not_found(request)
     return _done(request, lead_id, done, anchor=place)

@@ -33,7 +33,7 @@ from django_htmx.middleware import HtmxDetails
 
 from leadrelay.accounts.models import Department, User
 from leadrelay.accounts.roles import Role
-from leadrelay.catalog.models import Partner
+from leadrelay.catalog.models import Partner, Service
 from leadrelay.leads.errors import LeadError, LeadNotFound
 from leadrelay.leads.models import CallOutcome, Lead, LeadEvent, TouchChannel
 from leadrelay.leads.queries import SDR_INCOMING, visible_leads
@@ -742,6 +742,12 @@ def _history_item(event: LeadEvent, names: _Names, codes: _ReasonCodes) -> Histo
             "round_robin": _("Given to %(name)s in turn (round-robin)"),
         }.get(str(data.get("why")), _("Owner: %(name)s"))
         return replace(item, title=title % {"name": who, "before": before})
+    if kind == LeadEvent.Kind.QUALIFICATION and "service" in data:
+        service = Service.objects.filter(code=str(data["service"])).first()
+        return replace(
+            item,
+            title=_("Service named: %(service)s") % {"service": service or data["service"]},
+        )
     if kind == LeadEvent.Kind.QUALIFICATION:
         changed = [str(k) for k in data.get("changed") or []]
         if data.get("bant"):
@@ -872,6 +878,8 @@ def _lead_context(user: User, lead_id: int, posted: Posted | None = None) -> dic
         "missing_count": sum(1 for c in checklist if not c.done),
         "checklist_done": sum(1 for c in checklist if c.done),
         "editable": editable,
+        # A request without a service can't show its questionnaire: the SDR names it.
+        "services": list(Service.objects.filter(active=True)) if editable else [],
         "bant_form": _bant_form(bant, posted) if editable else None,
         "questionnaire_forms": forms,
         "regions": [ru if (get_language() or "").startswith("ru") else en for ru, en in qf.REGIONS],

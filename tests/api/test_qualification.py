@@ -355,3 +355,23 @@ def test_a_lead_out_of_scope_has_no_qualification_to_read(
 ) -> None:
     response = get(api_client(cast["sdr2"]), seo_lead)
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_put_service_names_it_and_an_unknown_one_is_422(
+    cast: Cast, api_client: ClientFor, make_lead: MakeLead
+) -> None:
+    lead = walk(make_lead(), cast["sdr"], "sdr_processing")
+    client = api_client(cast["sdr"])
+    bad = client.put(
+        f"/api/v1/leads/{lead.pk}/service", {"service": "nope"}, content_type="application/json"
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid"
+    good = client.put(
+        f"/api/v1/leads/{lead.pk}/service", {"service": "seo"}, content_type="application/json"
+    )
+    assert good.status_code == 200
+    assert Lead.objects.get(pk=lead.pk).service == Service.objects.get(code="seo")
+    other = api_client(cast["sdr2"]).put(
+        f"/api/v1/leads/{lead.pk}/service", {"service": "smm"}, content_type="application/json"
+    )
+    assert other.status_code == 404

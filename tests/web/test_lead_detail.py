@@ -21,8 +21,8 @@ from tests.factories import qualify, walk
 DETAIL_QUERIES = 7
 # The SDR's workspace adds, whatever the number of questionnaires, questions and events:
 # the lead's questionnaires, its answers, their newest versions, the need taxonomy, and
-# the partner and department choices of the hand-off panel.
-WORKSPACE_QUERIES = DETAIL_QUERIES + 6
+# the partner and department choices of the hand-off panel, and the services to name.
+WORKSPACE_QUERIES = DETAIL_QUERIES + 7
 
 
 def offered_moves(html: str) -> list[str]:
