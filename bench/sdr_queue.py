@@ -245,6 +245,9 @@ def main() -> int:
                 query = found.group(1).replace("&amp;", "&")
                 more = getter(web, f"{url}?{query}", "queue-more")
                 record(measure("page 2   'Show more' (HTMX)", who, more, n, warmup))
+            # The SDR's own page: this month's figures out of a whole career of leads.
+            my_day = getter(web, reverse("sdr:me"))
+            record(measure("my day   /my-day/", who, my_day, n, warmup))
 
     engine = connection.vendor
     print(
