@@ -1307,6 +1307,7 @@ class _Generator:
         # The lead being walked: its service (set when the SDR finds it out), what the
         # answers draw on (english, region, budget, site, position), its company.
         self.lead_service = ""
+        self.named_at: int | None = None  # when the SDR named it, if the form did not
         self.lead_context: tuple[bool, str, int, str, str] = (False, "", 0, "", "")
         self.lead_company = ""
         self.status_counts: dict[str, int] = {}
@@ -1537,6 +1538,7 @@ class _Generator:
             message, region, budget = self._message(service, ident.english, spam, ident.website)
             company = ident.company if not spam else ""
             self.lead_service = service
+            self.named_at = None
             self.lead_context = (ident.english, region, budget, ident.site, ident.position)
             self.lead_company = company
             hold = i in held
@@ -1544,7 +1546,9 @@ class _Generator:
             status, version, changed, sdr, manager, partner, routed = state[:7]
             end_reason, end_code, reached, first_touch, history = state[7:]
             service_id = services.get(self.lead_service)
-            due, warn = self.sla.clocks(lead_id, service_id, source_id, history, outputs)
+            due, warn = self.sla.clocks(
+                lead_id, service_id, source_id, history, outputs, self.named_at
+            )
             batch.leads.append(
                 (
                     lead_id,
@@ -1837,7 +1841,8 @@ class _Generator:
             if target == AWAITING and status == SDR_PROCESSING and not qualified:
                 assert sdr is not None
                 start = max(t, self.touched[-1][0]) if self.touched else t
-                event_id = self._qualify(lead_id, start, nt, sdr, True, event_id, batch)
+                event_id, named = self._qualify(lead_id, start, nt, sdr, True, event_id, batch)
+                version += named
                 qualified = True
 
             # ---- apply, as transitions._apply does ----
@@ -1928,7 +1933,8 @@ class _Generator:
             start = max(t, self.touched[-1][0]) if self.touched else t
             if now - start > 600:
                 # Being qualified now: the SDR has saved some of it, or all.
-                event_id = self._qualify(lead_id, start, now, sdr, False, event_id, batch)
+                event_id, named = self._qualify(lead_id, start, now, sdr, False, event_id, batch)
+                version += named
         if ret is not None:
             batch.returns.append(tuple(ret))
         self.next_event = event_id
@@ -1957,15 +1963,25 @@ class _Generator:
         complete: bool,
         event_id: int,
         batch: _Batch,
-    ) -> int:
+    ) -> tuple[int, bool]:
         """The SDR's saves of BANT and the questionnaires between ``start`` and ``end``,
         as ``save_bant`` and ``save_answers`` record them (a ``qualification`` event
         each): all of it before a hand-off, some or all of it while still qualifying.
-        Returns the next event id."""
+        A request that came without a service gets it named first (``set_service``,
+        which moves the lead's version on; ``self.named_at`` says when). Returns the
+        next event id and whether the service was named."""
         rand = self.rng.random
         answers = self.answers
+        if complete:
+            level = 4
+        else:
+            r = rand()
+            level = 0 if r < 0.2 else 1 if r < 0.4 else 2 if r < 0.65 else 3 if r < 0.85 else 4
+            if level == 0:
+                return event_id, False  # only talked so far
         service = self.lead_service
-        if complete and service not in self.cast.services:
+        name = level >= 2 and service not in self.cast.services
+        if name:
             # The form did not say which service; the SDR asked on the call.
             service = self.known_service_pick.pick(rand())
             self.lead_service = service
@@ -1973,23 +1989,25 @@ class _Generator:
         answers.begin(service, english, region, budget, site, position)
         forms = answers.forms(service)
         saves: list[tuple[_Form | None, bool]]  # (None: BANT), complete
-        if complete:
-            saves = [(None, True), *((f, True) for f in forms)]
+        if level == 1:
+            saves = [(None, False)]
+        elif level == 2:
+            saves = [(None, rand() < 0.5), *((f, False) for f in forms[:1])]
+        elif level == 3:
+            saves = [(None, True), *((f, i == 0) for i, f in enumerate(forms))]
         else:
-            r = rand()
-            if r < 0.2:
-                return event_id  # only talked so far
-            if r < 0.4:
-                saves = [(None, False)]
-            elif r < 0.65:
-                saves = [(None, rand() < 0.5), *((f, False) for f in forms[:1])]
-            elif r < 0.85:
-                saves = [(None, True), *((f, i == 0) for i, f in enumerate(forms))]
-            else:
-                saves = [(None, True), *((f, True) for f in forms)]  # ready to hand off
-        step = max(1, min(900, (end - start) // (len(saves) + 1)))
-        when = end - step * len(saves) if complete else start + step
+            saves = [(None, True), *((f, True) for f in forms)]  # ready to hand off
+        count = len(saves) + name
+        step = max(1, min(900, (end - start) // (count + 1)))
+        when = end - step * count if complete else start + step
         fmt = self.fmt
+        events = batch.events
+        if name:
+            data = f'{{"service": "{service}", "service_before": null}}'
+            events.append((event_id, lead_id, fmt(when), sdr, "qualification", "", "", "", data))
+            event_id += 1
+            self.named_at = when
+            when += step
         for form, whole in saves:
             at = fmt(when)
             if form is None:
@@ -2013,10 +2031,10 @@ class _Generator:
                     f'{{"questionnaire": {form.questionnaire}, "version": {form.number}, '
                     f'"changed": [{changed}]}}'
                 )
-            batch.events.append((event_id, lead_id, at, sdr, "qualification", "", "", "", data))
+            events.append((event_id, lead_id, at, sdr, "qualification", "", "", "", data))
             event_id += 1
             when += step
-        return event_id
+        return event_id, name
 
     def _referred(
         self,

@@ -270,6 +270,7 @@ class SlaSetup:
         source: int | None,
         history: History,
         out: Out,
+        named_at: int | None = None,
     ) -> tuple[int | None, int | None]:
         """Append the lead's clock, breach and notification rows to ``out``; return its
         ``sla_due_at`` and ``sla_warn_at`` (of the running clock due first).
@@ -278,14 +279,20 @@ class SlaSetup:
         hence the plain loop): a close cancels every running clock, leaving the start
         status of a hand-off clock stops it (met or breached if forward), entering it
         starts one; a touch stops the first-contact clock, and the manager's while the
-        lead is assigned.
+        lead is assigned. ``named_at``: when the SDR named the service of a request that
+        came without one; a clock started before it has the policy of no service.
         """
         running: dict[str, _Running] = {}
         stop = self._stop
         start = self._start
         key = (service, source)
         policies = self._by_lead.get(key) or self._lead_policies(key)
+        unnamed = policies
+        if named_at is not None:
+            unnamed = self._by_lead.get((None, source)) or self._lead_policies((None, source))
         for at, code, source_status, target, actor, sdr, manager, at_s in history:
+            if named_at is not None:
+                policies = unnamed if at < named_at else self._by_lead[key]
             if code == TOUCH:
                 if _FIRST_CONTACT in running:
                     clock = running.pop(_FIRST_CONTACT)
@@ -703,6 +710,8 @@ def _lead_then(lead: Lead, events: Sequence[LeadEvent], users: dict[int, User]) 
             reach(reached, e.to_status, e.at)
         if e.kind == LeadEvent.Kind.CREATED:
             then.version = 1
+        elif e.kind == LeadEvent.Kind.QUALIFICATION and "service" in e.data:
+            then.version += 1  # qualify.answers.set_service: the service named
         elif e.kind in _VERSIONED and isinstance(e.data, dict):
             # (A qualification event's "version" is the questionnaire's.)
             then.version = int(e.data.get("version", then.version))
