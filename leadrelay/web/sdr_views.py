@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import ExpressionWrapper, F, IntegerField, Q, QuerySet
-from django.db.models.lookups import Exact
+from django.db.models.lookups import Exact, In
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -357,7 +357,9 @@ class QueueFilterForm(forms.Form):
         if data["service"] is not None:
             leads = leads.filter(unindexed_is("service_id", data["service"]))
         if data["channel"]:
-            leads = leads.filter(source__kind=data["channel"])
+            kind = Source.objects.filter(kind=data["channel"]).values("id")
+            unindexed = ExpressionWrapper(F("source_id") + 0, output_field=IntegerField())
+            leads = leads.filter(Q(In(unindexed, kind)))
         owner = data["owner"]
         if owner == self.MINE:
             leads = leads.filter(owned_by(user.pk))
