@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "leadrelay.sla",
     "leadrelay.notify",
     "leadrelay.qualify",
+    "leadrelay.sales",
+    "leadrelay.presale",
+    "leadrelay.deals",
     "leadrelay.web",
 ]
 
@@ -179,6 +182,13 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("LEADRELAY_TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
+
+# Uploaded files (proposal attachments) live in the data directory, or where
+# LEADRELAY_MEDIA_DIR points (shared storage when several app servers run). They are
+# served only through views that check who may see the lead, never as static files.
+MEDIA_ROOT = Path(os.environ.get("LEADRELAY_MEDIA_DIR") or DATA_DIR / "media")
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"

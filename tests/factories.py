@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from leadrelay.accounts.models import User
 from leadrelay.catalog.models import Service
+from leadrelay.deals.models import Contract, Payment, Proposal
 from leadrelay.leads.models import Lead
 from leadrelay.leads.statuses import Status
 from leadrelay.leads.transitions import MoveOptions, move_lead
+from leadrelay.presale.models import Brief, Demo
 from leadrelay.qualify import fields as qf
 from leadrelay.qualify.answers import questionnaires_for
 from leadrelay.qualify.models import Answers, Bant, NeedCategory
@@ -70,10 +72,76 @@ def qualify(lead: Lead) -> Lead:
     return lead
 
 
+def prepare(lead: Lead, actor: User, target: str) -> None:
+    """Write directly (no events) what the sales-side gate of a move to ``target`` needs:
+    a filled brief, a held demo, an accepted proposal, a contract with a payment."""
+    now = timezone.now()
+    if target == Status.BRIEF_FILLED and not Brief.objects.filter(
+        lead=lead, filled_at__isnull=False
+    ).exists():
+        Brief.objects.create(
+            lead=lead,
+            service=lead.service or Service.objects.order_by("pk").first(),
+            created_at=now,
+            created_by=actor,
+            filled_at=now,
+            filled_via=Brief.Via.CALL,
+            filled_by=actor,
+        )
+    if target == Status.PROPOSAL and not Demo.objects.filter(lead=lead, state="held").exists():
+        Demo.objects.create(
+            lead=lead,
+            starts_at=now,
+            format=Demo.Format.ONLINE,
+            state=Demo.State.HELD,
+            created_at=now,
+            created_by=actor,
+            updated_at=now,
+        )
+    if target == Status.CONTRACT and not Proposal.objects.filter(
+        lead=lead, state="accepted"
+    ).exists():
+        version = Proposal.objects.filter(lead=lead).count() + 1
+        Proposal.objects.create(
+            lead=lead,
+            version=version,
+            amount=Decimal("300000"),
+            state=Proposal.State.ACCEPTED,
+            created_at=now,
+            created_by=actor,
+        )
+    if target == Status.CONVERTED:
+        contract = Contract.objects.filter(lead=lead).first() or Contract.objects.create(
+            lead=lead,
+            number=f"T-{lead.pk}",
+            kind=Contract.Kind.ONE_OFF,
+            signed_on=now.date(),
+            starts_on=now.date(),
+            value=Decimal("300000"),
+            created_at=now,
+            created_by=actor,
+            updated_at=now,
+        )
+        if not Payment.objects.filter(contract=contract).exists():
+            Payment.objects.create(
+                contract=contract,
+                lead=lead,
+                paid_on=now.date(),
+                amount=Decimal("300000"),
+                currency="RUB",
+                period_start=now.date(),
+                period_end=now.date(),
+                created_at=now,
+                created_by=actor,
+            )
+
+
 def default_code(actor: User, source: str, target: str) -> str:
     """The reason code a move needs, if it needs one (disqualify, a return by sales)."""
     if target == Status.DISQUALIFIED:
         return "spam"
+    if target == Status.LOST:
+        return "price"
     if (
         target == Status.SDR_PROCESSING
         and source in (Status.AWAITING_ASSIGNMENT, Status.ASSIGNED, Status.DISCUSSION)
@@ -85,10 +153,12 @@ def default_code(actor: User, source: str, target: str) -> str:
 
 def walk(lead: Lead, actor: User, *path: str, reason: str = "", **options: Any) -> Lead:
     """Move ``lead`` through ``path`` as ``actor`` (reason used where one is needed);
-    the lead is qualified before a hand-off and gets a reason code where one is needed."""
+    the lead is qualified before a hand-off, has what each sales step needs (``prepare``)
+    and gets a reason code where one is needed."""
     for status in path:
         if status == Status.AWAITING_ASSIGNMENT and lead.status == Status.SDR_PROCESSING:
             qualify(lead)
+        prepare(lead, actor, status)
         opts = dict(options)
         opts.setdefault("reason_code", default_code(actor, lead.status, status))
         lead = move_lead(

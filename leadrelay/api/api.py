@@ -272,6 +272,7 @@ def transition(request: HttpRequest, lead_id: int, body: TransitionIn) -> dict[s
         partner=_optional(Partner, body.partner, "partner"),
         department=_optional(Department, body.department, "department"),
         reason_code=body.reason_code.strip(),
+        competitor=body.competitor,
     )
     lead = transitions.move_lead(
         _user(request),
@@ -607,3 +608,11 @@ def judge_return(request: HttpRequest, return_id: int, body: JudgementIn) -> dic
     """
     ret = returns.judge(_user(request), return_id, overturn=body.overturn, note=body.note)
     return _return_out(ret)
+
+
+# The sales workspace's endpoints, one router per area, beside this module (they use its
+# helpers, hence the import at the end).
+from leadrelay.api import deals_api, presale_api, sales_api  # noqa: E402
+
+for _router in (sales_api.router, presale_api.router, deals_api.router):
+    api.add_router("", _router)

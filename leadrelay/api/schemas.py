@@ -118,6 +118,9 @@ class TransitionIn(Schema):
         description="A code from `GET /reason-codes`: `kind=disqualify` to `disqualified`, "
         "`kind=return` when sales sends a lead back to `sdr_processing`, `kind=lost` to `lost`.",
     )
+    competitor: str = Field(
+        "", max_length=200, description="Who won the deal, for a move to `lost` (optional)."
+    )
     manager: int | None = Field(None, description="User id of the sales manager (to `assigned`).")
     partner: int | None = Field(None, description="Partner id (to `referred`).")
     department: int | None = Field(None, description="Department id (to `routed`).")

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from leadrelay.catalog.models import Contact, Partner, Service, Source
+from leadrelay.catalog.models import Company, Contact, Partner, Service, Source
 from leadrelay.leads.statuses import STAGE_ORDER, Stage, Status, api_stage
 
 
@@ -89,6 +89,23 @@ class Lead(models.Model):
     reached_proposal_at = models.DateTimeField(null=True, blank=True)
     reached_deal_at = models.DateTimeField(null=True, blank=True)
     # The first human touch (a call, an e-mail, a meeting): what stops the 30-minute clock.
+    # Sales: the company this lead is a client's request of (set when sales accepts it),
+    # the deal's value (the proposal's amount while it is expected, the contract's once
+    # converted) and, for a lost lead, who won it.
+    client = models.ForeignKey(
+        Company,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="leads",
+        verbose_name=_("client"),
+    )
+    deal_amount = models.DecimalField(
+        _("deal value"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    deal_currency = models.CharField(_("currency"), max_length=3, blank=True, default="")
+    lost_to = models.CharField(_("competitor"), max_length=200, blank=True, default="")
+
     first_touch_at = models.DateTimeField(_("first contact"), null=True, blank=True)
     # The running SLA clock's deadline and the moment it turns amber; kept by leadrelay.sla
     # when the lead enters a status, so lists show the countdown without computing it.
@@ -121,6 +138,21 @@ class Lead(models.Model):
                 name="lead_sdr_queue",
                 condition=models.Q(status__in=["new", "sdr_processing"]),
             ),
+            # A manager's board: only their open sales leads. The assignment queue:
+            # MQLs waiting for a manager, oldest first.
+            models.Index(
+                fields=["manager", "status", "status_changed_at"],
+                name="lead_board",
+                condition=models.Q(
+                    status__in=["assigned", "discussion", "brief_filled", "proposal", "contract"]
+                ),
+            ),
+            models.Index(
+                fields=["status_changed_at", "id"],
+                name="lead_mql_queue",
+                condition=models.Q(status="awaiting_assignment"),
+            ),
+            models.Index(fields=["client", "id"], name="lead_client_id"),
         ]
 
     def __str__(self) -> str:
@@ -175,6 +207,12 @@ class LeadEvent(models.Model):
         OWNER = "owner", _("Owner changed")
         QUALIFICATION = "qualification", _("Qualification updated")
         RETURN = "return", _("Return to the SDR")
+        ASSIGNMENT = "assignment", _("Assigned to a manager")
+        BRIEF = "brief", _("Pre-sale brief")
+        DEMO = "demo", _("Demo")
+        PROPOSAL = "proposal", _("Proposal")
+        CONTRACT = "contract", _("Contract")
+        PAYMENT = "payment", _("Payment")
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("at"))

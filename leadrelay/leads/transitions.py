@@ -185,6 +185,8 @@ class MoveOptions:
     # A code from the configurable lists (disqualification, return, loss): what reports
     # group by; ``reason`` stays the user's own words.
     reason_code: str = ""
+    # Who won a lost deal (a move to ``lost``), if the manager knows.
+    competitor: str = ""
 
 
 def move_lead(
@@ -506,6 +508,9 @@ def _apply(
             options.reason_code if target in (Status.DISQUALIFIED, Status.LOST) else ""
         ),
     }
+    competitor = options.competitor.strip()[:200] if target == Status.LOST else ""
+    if competitor or lead.lost_to:
+        changes["lost_to"] = competitor
     if target == Status.NEW:
         # Back to the queue: released by its SDR, anyone may claim it again.
         if lead.sdr_id is not None:
@@ -552,6 +557,8 @@ def _event_data(lead: Lead, changes: dict[str, Any], options: MoveOptions) -> di
     data: dict[str, Any] = {"version": changes["version"]}
     if options.reason_code:
         data["reason_code"] = options.reason_code
+    if changes.get("lost_to"):
+        data["competitor"] = changes["lost_to"]
     for field in ("sdr", "manager", "partner", "routed_to"):
         if field in changes:
             new = changes[field]

@@ -96,6 +96,18 @@ def notification_text(kind: str, data: dict[str, Any], lead_id: int | None) -> t
             _("Company: %(company)s. Reason: %(reason)s")
             % {"company": data.get("company", "") or "—", "reason": data.get("reason", "") or "—"},
         )
+    if kind == "lead_assigned_manager":
+        return (
+            _("%(lead)s: a new MQL for you") % {"lead": lead},
+            _("Company: %(company)s. Read the SDR's summary, then accept it or return it.")
+            % {"company": data.get("company", "") or "—"},
+        )
+    if kind == "brief_filled":
+        return (
+            _("%(lead)s: the client filled in the brief") % {"lead": lead},
+            _("Company: %(company)s. The lead is now SAL; prepare the proposal.")
+            % {"company": data.get("company", "") or "—"},
+        )
     return (kind, "")
 
 

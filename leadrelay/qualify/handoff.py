@@ -53,10 +53,8 @@ def gate(actor: User, lead: Lead, move: Transition, options: MoveOptions) -> lis
         return _code_missing(
             ReasonCode.Kind.RETURN, options.reason_code, _("A reason code for the return")
         )
-    if move.target == Status.LOST and options.reason_code:
-        return _code_missing(
-            ReasonCode.Kind.LOST, options.reason_code, _("A known loss reason code")
-        )
+    if move.target == Status.LOST:
+        return _code_missing(ReasonCode.Kind.LOST, options.reason_code, _("A loss reason code"))
     if move.target == Status.REFERRED and options.partner is None:
         return [Missing("partner", _("The partner the request goes to"))]
     if move.target == Status.ROUTED and options.department is None:

@@ -132,6 +132,7 @@ class MoveForm(forms.Form):
     # A code from the configurable lists (disqualification, return, loss); the move's gate
     # says whether the move needs one and which codes it takes.
     reason_code = forms.CharField(label=_("Reason code"), required=False, max_length=40)
+    competitor = forms.CharField(label=_("Competitor"), required=False, max_length=200)
 
     def options(self) -> MoveOptions:
         data = self.cleaned_data
@@ -140,6 +141,7 @@ class MoveForm(forms.Form):
             partner=data["partner"],
             department=data["department"],
             reason_code=data["reason_code"],
+            competitor=data["competitor"],
         )
 
 

@@ -39,4 +39,9 @@ urlpatterns = [
     path(
         "settings/questionnaires/", include(("leadrelay.web.questionnaire_urls", "questionnaires"))
     ),
+    # The sales workspace: assignment, the board, briefs and demos, proposals to payments.
+    path("", include(("leadrelay.web.sales_urls", "sales"))),
+    path("", include(("leadrelay.web.board_urls", "board"))),
+    path("", include(("leadrelay.web.presale_urls", "presale"))),
+    path("", include(("leadrelay.web.deals_urls", "deals"))),
 ]

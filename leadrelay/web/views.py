@@ -66,6 +66,7 @@ from leadrelay.qualify.models import (
     TimeframeBand,
 )
 from leadrelay.qualify.returns import JUDGES
+from leadrelay.web import panels
 from leadrelay.web.forms import (
     LeadFilterForm,
     MoveForm,
@@ -891,6 +892,8 @@ def _lead_context(user: User, lead_id: int, posted: Posted | None = None) -> dic
         "partners": [],
         "departments": [],
         "failed_move": "",
+        # Assignment, brief and demos, proposal to payment: the sales side's parts.
+        "panels": panels.for_lead(user, lead),
     }
     offered = [*moves, *handoff_moves]
     # The choices are fetched only when a move on offer asks for them.

@@ -22,7 +22,7 @@ from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.leads.statuses import Stage, Status
 from leadrelay.leads.transitions import MoveOptions, move_lead
 from tests.conftest import T0
-from tests.factories import default_code, qualify, walk
+from tests.factories import default_code, prepare, qualify, walk
 from tests.leads.snapshots import snapshot
 
 Cast = dict[str, User]
@@ -44,6 +44,7 @@ def move(
 ) -> Lead:
     if to == "awaiting_assignment" and lead.status == "sdr_processing":
         qualify(lead)
+    prepare(lead, actor, to)
     options.setdefault("reason_code", default_code(actor, lead.status, to))
     return move_lead(
         actor,
@@ -213,7 +214,7 @@ def test_an_unknown_disqualification_code_is_refused(cast: Cast, make_lead: Make
 
 def test_losing_a_deal_needs_a_reason(cast: Cast, make_lead: MakeLead) -> None:
     lead = with_sales(make_lead, cast, "discussion")
-    error = refused(MissingField, cast["sales"], lead, "lost")
+    error = refused(MissingField, cast["sales"], lead, "lost", reason_code="")
     assert error.details["field"] == "reason"
 
 

@@ -6,20 +6,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='team',
-            name='lead',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='led_teams', to=settings.AUTH_USER_MODEL, verbose_name='team lead'),
+            model_name="team",
+            name="lead",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="led_teams",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="team lead",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='telegram_chat_id',
-            field=models.CharField(blank=True, help_text="Where the Telegram bot sends this user's notifications.", max_length=64, verbose_name='Telegram chat id'),
+            model_name="user",
+            name="telegram_chat_id",
+            field=models.CharField(
+                blank=True,
+                help_text="Where the Telegram bot sends this user's notifications.",
+                max_length=64,
+                verbose_name="Telegram chat id",
+            ),
         ),
     ]

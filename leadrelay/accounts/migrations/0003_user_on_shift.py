@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_team_lead_user_telegram_chat_id'),
+        ("accounts", "0002_team_lead_user_telegram_chat_id"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='on_shift',
-            field=models.BooleanField(default=False, verbose_name='on shift'),
+            model_name="user",
+            name="on_shift",
+            field=models.BooleanField(default=False, verbose_name="on shift"),
         ),
     ]

@@ -5,64 +5,130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0002_default_services'),
-        ('leads', '0001_initial'),
+        ("catalog", "0002_default_services"),
+        ("leads", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RateWindow',
+            name="RateWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('window', models.BigIntegerField()),
-                ('count', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                ("window", models.BigIntegerField()),
+                ("count", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('key', 'window'), name='ratewindow_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("key", "window"), name="ratewindow_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField(db_index=True, verbose_name='received')),
-                ('method', models.CharField(max_length=8)),
-                ('content_type', models.CharField(blank=True, max_length=200)),
-                ('headers', models.JSONField(blank=True, default=dict)),
-                ('query', models.CharField(blank=True, max_length=4000)),
-                ('body', models.BinaryField()),
-                ('remote_addr', models.CharField(blank=True, max_length=64)),
-                ('event_id', models.CharField(blank=True, max_length=300)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('processed', 'Processed'), ('failed', 'Failed')], default='pending', max_length=12)),
-                ('error', models.TextField(blank=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='leads.lead')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='catalog.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField(db_index=True, verbose_name="received")),
+                ("method", models.CharField(max_length=8)),
+                ("content_type", models.CharField(blank=True, max_length=200)),
+                ("headers", models.JSONField(blank=True, default=dict)),
+                ("query", models.CharField(blank=True, max_length=4000)),
+                ("body", models.BinaryField()),
+                ("remote_addr", models.CharField(blank=True, max_length=64)),
+                ("event_id", models.CharField(blank=True, max_length=300)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("processed", "Processed"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deliveries",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deliveries",
+                        to="catalog.source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'delivery',
-                'verbose_name_plural': 'deliveries',
-                'indexes': [models.Index(condition=models.Q(('status__in', ['pending', 'failed'])), fields=['next_attempt_at'], name='delivery_due')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('event_id', ''), _negated=True), fields=('source', 'event_id'), name='delivery_unique_vendor_event')],
+                "verbose_name": "delivery",
+                "verbose_name_plural": "deliveries",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status__in", ["pending", "failed"])),
+                        fields=["next_attempt_at"],
+                        name="delivery_due",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("event_id", ""), _negated=True),
+                        fields=("source", "event_id"),
+                        name="delivery_unique_vendor_event",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RejectionCounter',
+            name="RejectionCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('reason', models.CharField(max_length=40)),
-                ('count', models.PositiveIntegerField(default=0)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("reason", models.CharField(max_length=40)),
+                ("count", models.PositiveIntegerField(default=0)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalog.source",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('source', 'day', 'reason'), name='rejection_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "day", "reason"), name="rejection_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0001_initial'),
+        ("leads", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lead',
-            name='consent',
-            field=models.JSONField(blank=True, default=dict, verbose_name='consent'),
+            model_name="lead",
+            name="consent",
+            field=models.JSONField(blank=True, default=dict, verbose_name="consent"),
         ),
         migrations.AddField(
-            model_name='lead',
-            name='extra',
-            field=models.JSONField(blank=True, default=dict, verbose_name='other fields'),
+            model_name="lead",
+            name="extra",
+            field=models.JSONField(blank=True, default=dict, verbose_name="other fields"),
         ),
         migrations.AddField(
-            model_name='lead',
-            name='review',
-            field=models.JSONField(blank=True, default=list, verbose_name='needs review'),
+            model_name="lead",
+            name="review",
+            field=models.JSONField(blank=True, default=list, verbose_name="needs review"),
         ),
     ]

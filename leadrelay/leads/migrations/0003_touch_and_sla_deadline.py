@@ -4,30 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0002_intake_fields'),
+        ("leads", "0002_intake_fields"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lead',
-            name='first_touch_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='first contact'),
+            model_name="lead",
+            name="first_touch_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="first contact"),
         ),
         migrations.AddField(
-            model_name='lead',
-            name='sla_due_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='SLA due'),
+            model_name="lead",
+            name="sla_due_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="SLA due"),
         ),
         migrations.AddField(
-            model_name='lead',
-            name='sla_warn_at',
+            model_name="lead",
+            name="sla_warn_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='leadevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Received'), ('status', 'Status changed'), ('note', 'Note'), ('touch', 'Contact')], max_length=20),
+            model_name="leadevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Received"),
+                    ("status", "Status changed"),
+                    ("note", "Note"),
+                    ("touch", "Contact"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

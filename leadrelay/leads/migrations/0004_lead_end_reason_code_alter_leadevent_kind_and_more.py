@@ -5,27 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_user_on_shift'),
-        ('catalog', '0002_default_services'),
-        ('leads', '0003_touch_and_sla_deadline'),
+        ("accounts", "0003_user_on_shift"),
+        ("catalog", "0002_default_services"),
+        ("leads", "0003_touch_and_sla_deadline"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lead',
-            name='end_reason_code',
-            field=models.CharField(blank=True, max_length=40, verbose_name='reason code'),
+            model_name="lead",
+            name="end_reason_code",
+            field=models.CharField(blank=True, max_length=40, verbose_name="reason code"),
         ),
         migrations.AlterField(
-            model_name='leadevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Received'), ('status', 'Status changed'), ('note', 'Note'), ('touch', 'Contact'), ('owner', 'Owner changed'), ('qualification', 'Qualification updated'), ('return', 'Return to the SDR')], max_length=20),
+            model_name="leadevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Received"),
+                    ("status", "Status changed"),
+                    ("note", "Note"),
+                    ("touch", "Contact"),
+                    ("owner", "Owner changed"),
+                    ("qualification", "Qualification updated"),
+                    ("return", "Return to the SDR"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'sdr_processing'])), fields=['sla_due_at', 'received_at', 'id'], name='lead_sdr_queue'),
+            model_name="lead",
+            index=models.Index(
+                condition=models.Q(("status__in", ["new", "sdr_processing"])),
+                fields=["sla_due_at", "received_at", "id"],
+                name="lead_sdr_queue",
+            ),
         ),
     ]

@@ -5,25 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_user_on_shift'),
-        ('catalog', '0002_default_services'),
-        ('leads', '0004_lead_end_reason_code_alter_leadevent_kind_and_more'),
+        ("accounts", "0003_user_on_shift"),
+        ("catalog", "0002_default_services"),
+        ("leads", "0004_lead_end_reason_code_alter_leadevent_kind_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(condition=models.Q(('reached_mql_at__isnull', False)), fields=['sdr', 'reached_mql_at'], name='lead_sdr_mql'),
+            model_name="lead",
+            index=models.Index(
+                condition=models.Q(("reached_mql_at__isnull", False)),
+                fields=["sdr", "reached_mql_at"],
+                name="lead_sdr_mql",
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(condition=models.Q(('reached_sql_at__isnull', False)), fields=['sdr', 'reached_sql_at'], name='lead_sdr_sql'),
+            model_name="lead",
+            index=models.Index(
+                condition=models.Q(("reached_sql_at__isnull", False)),
+                fields=["sdr", "reached_sql_at"],
+                name="lead_sdr_sql",
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(condition=models.Q(('reached_sal_at__isnull', False)), fields=['sdr', 'reached_sal_at'], name='lead_sdr_sal'),
+            model_name="lead",
+            index=models.Index(
+                condition=models.Q(("reached_sal_at__isnull", False)),
+                fields=["sdr", "reached_sal_at"],
+                name="lead_sdr_sal",
+            ),
         ),
     ]

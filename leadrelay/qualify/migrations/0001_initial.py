@@ -6,223 +6,567 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_user_on_shift'),
-        ('catalog', '0002_default_services'),
-        ('leads', '0004_lead_end_reason_code_alter_leadevent_kind_and_more'),
+        ("accounts", "0003_user_on_shift"),
+        ("catalog", "0002_default_services"),
+        ("leads", "0004_lead_end_reason_code_alter_leadevent_kind_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DepartmentContact',
+            name="DepartmentContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('email', models.EmailField(max_length=254, verbose_name='e-mail')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='accounts.department', verbose_name='department')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("email", models.EmailField(max_length=254, verbose_name="e-mail")),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="accounts.department",
+                        verbose_name="department",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'department contact',
-                'verbose_name_plural': 'department contacts',
+                "verbose_name": "department contact",
+                "verbose_name_plural": "department contacts",
             },
         ),
         migrations.CreateModel(
-            name='NeedCategory',
+            name="NeedCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_ru', models.CharField(max_length=200, verbose_name='name (Russian)')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_ru", models.CharField(max_length=200, verbose_name="name (Russian)")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
             ],
             options={
-                'verbose_name': 'need',
-                'verbose_name_plural': 'needs',
-                'ordering': ['order', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('code',), name='need_code')],
+                "verbose_name": "need",
+                "verbose_name_plural": "needs",
+                "ordering": ["order", "code"],
+                "constraints": [models.UniqueConstraint(fields=("code",), name="need_code")],
             },
         ),
         migrations.CreateModel(
-            name='Bant',
+            name="Bant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('budget_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='budget')),
-                ('budget_band', models.CharField(blank=True, choices=[('lt_100k', 'under 100,000'), ('100k_300k', '100,000–300,000'), ('300k_1m', '300,000–1,000,000'), ('1m_3m', '1,000,000–3,000,000'), ('gt_3m', 'over 3,000,000')], max_length=12, verbose_name='budget band')),
-                ('currency', models.CharField(default='RUB', max_length=3, verbose_name='currency')),
-                ('authority_role', models.CharField(blank=True, max_length=200, verbose_name="contact's role")),
-                ('decision_maker', models.BooleanField(blank=True, null=True, verbose_name='decision maker')),
-                ('need_text', models.TextField(blank=True, verbose_name="the client's task")),
-                ('timeframe_date', models.DateField(blank=True, null=True, verbose_name='start date')),
-                ('timeframe_band', models.CharField(blank=True, choices=[('now', 'Now, within two weeks'), ('month', 'Within a month'), ('quarter', 'Within a quarter'), ('later', 'Later than a quarter'), ('unknown', 'No date yet')], max_length=12, verbose_name='timeframe')),
-                ('updated_at', models.DateTimeField()),
-                ('lead', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='bant', to='leads.lead')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('need', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='qualify.needcategory', verbose_name='need')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "budget_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="budget",
+                    ),
+                ),
+                (
+                    "budget_band",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("lt_100k", "under 100,000"),
+                            ("100k_300k", "100,000–300,000"),
+                            ("300k_1m", "300,000–1,000,000"),
+                            ("1m_3m", "1,000,000–3,000,000"),
+                            ("gt_3m", "over 3,000,000"),
+                        ],
+                        max_length=12,
+                        verbose_name="budget band",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="RUB", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "authority_role",
+                    models.CharField(blank=True, max_length=200, verbose_name="contact's role"),
+                ),
+                (
+                    "decision_maker",
+                    models.BooleanField(blank=True, null=True, verbose_name="decision maker"),
+                ),
+                ("need_text", models.TextField(blank=True, verbose_name="the client's task")),
+                (
+                    "timeframe_date",
+                    models.DateField(blank=True, null=True, verbose_name="start date"),
+                ),
+                (
+                    "timeframe_band",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("now", "Now, within two weeks"),
+                            ("month", "Within a month"),
+                            ("quarter", "Within a quarter"),
+                            ("later", "Later than a quarter"),
+                            ("unknown", "No date yet"),
+                        ],
+                        max_length=12,
+                        verbose_name="timeframe",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "lead",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bant",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "need",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="qualify.needcategory",
+                        verbose_name="need",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'BANT',
-                'verbose_name_plural': 'BANT',
+                "verbose_name": "BANT",
+                "verbose_name_plural": "BANT",
             },
         ),
         migrations.CreateModel(
-            name='Questionnaire',
+            name="Questionnaire",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('common', models.BooleanField(default=False, verbose_name='common block')),
-                ('service', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='questionnaire', to='catalog.service', verbose_name='service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("common", models.BooleanField(default=False, verbose_name="common block")),
+                (
+                    "service",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="questionnaire",
+                        to="catalog.service",
+                        verbose_name="service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'questionnaire',
-                'verbose_name_plural': 'questionnaires',
+                "verbose_name": "questionnaire",
+                "verbose_name_plural": "questionnaires",
             },
         ),
         migrations.CreateModel(
-            name='QuestionnaireVersion',
+            name="QuestionnaireVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('fields', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('questionnaire', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='qualify.questionnaire')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                ("fields", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "questionnaire",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="qualify.questionnaire",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'questionnaire version',
-                'verbose_name_plural': 'questionnaire versions',
+                "verbose_name": "questionnaire version",
+                "verbose_name_plural": "questionnaire versions",
             },
         ),
         migrations.CreateModel(
-            name='Answers',
+            name="Answers",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('values', models.JSONField(default=dict)),
-                ('updated_at', models.DateTimeField()),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='answers', to='leads.lead')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('questionnaire', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='qualify.questionnaire')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='qualify.questionnaireversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("values", models.JSONField(default=dict)),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="answers",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "questionnaire",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="qualify.questionnaire",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="qualify.questionnaireversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'answers',
-                'verbose_name_plural': 'answers',
+                "verbose_name": "answers",
+                "verbose_name_plural": "answers",
             },
         ),
         migrations.CreateModel(
-            name='ReasonCode',
+            name="ReasonCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_ru', models.CharField(max_length=200, verbose_name='name (Russian)')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('kind', models.CharField(choices=[('disqualify', 'Disqualification'), ('return', 'Return to the SDR'), ('lost', 'Lost deal')], max_length=20, verbose_name='used for')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_ru", models.CharField(max_length=200, verbose_name="name (Russian)")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("disqualify", "Disqualification"),
+                            ("return", "Return to the SDR"),
+                            ("lost", "Lost deal"),
+                        ],
+                        max_length=20,
+                        verbose_name="used for",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reason code',
-                'verbose_name_plural': 'reason codes',
-                'ordering': ['kind', 'order', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'code'), name='reason_kind_code')],
+                "verbose_name": "reason code",
+                "verbose_name_plural": "reason codes",
+                "ordering": ["kind", "order", "code"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "code"), name="reason_kind_code")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('referred_at', models.DateTimeField(verbose_name='referred')),
-                ('commission_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='leads.lead')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='catalog.partner', verbose_name='partner')),
-                ('referred_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("referred_at", models.DateTimeField(verbose_name="referred")),
+                (
+                    "commission_percent",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=5),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="catalog.partner",
+                        verbose_name="partner",
+                    ),
+                ),
+                (
+                    "referred_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'referral',
-                'verbose_name_plural': 'referrals',
+                "verbose_name": "referral",
+                "verbose_name_plural": "referrals",
             },
         ),
         migrations.CreateModel(
-            name='Return',
+            name="Return",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(max_length=24)),
-                ('returned_at', models.DateTimeField(verbose_name='returned')),
-                ('reason_code', models.CharField(max_length=40, verbose_name='reason code')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('state', models.CharField(choices=[('open', 'Awaiting the SDR'), ('accepted', 'Accepted by the SDR'), ('disputed', 'Disputed, awaiting a head'), ('upheld', 'Return upheld'), ('overturned', 'Return overturned, back to sales')], default='open', max_length=12, verbose_name='state')),
-                ('sdr_note', models.TextField(blank=True, verbose_name="SDR's note")),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('judge_note', models.TextField(blank=True, verbose_name='decision')),
-                ('judged_at', models.DateTimeField(blank=True, null=True)),
-                ('judge', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='returns', to='leads.lead')),
-                ('returned_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('sdr', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='returns_received', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("from_status", models.CharField(max_length=24)),
+                ("returned_at", models.DateTimeField(verbose_name="returned")),
+                ("reason_code", models.CharField(max_length=40, verbose_name="reason code")),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "Awaiting the SDR"),
+                            ("accepted", "Accepted by the SDR"),
+                            ("disputed", "Disputed, awaiting a head"),
+                            ("upheld", "Return upheld"),
+                            ("overturned", "Return overturned, back to sales"),
+                        ],
+                        default="open",
+                        max_length=12,
+                        verbose_name="state",
+                    ),
+                ),
+                ("sdr_note", models.TextField(blank=True, verbose_name="SDR's note")),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("judge_note", models.TextField(blank=True, verbose_name="decision")),
+                ("judged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "judge",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="returns",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "returned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sdr",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="returns_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'return',
-                'verbose_name_plural': 'returns',
+                "verbose_name": "return",
+                "verbose_name_plural": "returns",
             },
         ),
         migrations.CreateModel(
-            name='Routing',
+            name="Routing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('routed_at', models.DateTimeField(verbose_name='routed')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.department', verbose_name='department')),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='routings', to='leads.lead')),
-                ('routed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("routed_at", models.DateTimeField(verbose_name="routed")),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="routings",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "routed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'routing',
-                'verbose_name_plural': 'routings',
+                "verbose_name": "routing",
+                "verbose_name_plural": "routings",
             },
         ),
         migrations.CreateModel(
-            name='SdrQueueSettings',
+            name="SdrQueueSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mode', models.CharField(choices=[('manual', 'SDRs claim requests themselves'), ('round_robin', 'Round-robin among SDRs on shift')], default='manual', max_length=12, verbose_name='assignment')),
-                ('stale_hours', models.PositiveIntegerField(default=8, verbose_name='a request has no end after, working hours')),
-                ('last_sdr', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("manual", "SDRs claim requests themselves"),
+                            ("round_robin", "Round-robin among SDRs on shift"),
+                        ],
+                        default="manual",
+                        max_length=12,
+                        verbose_name="assignment",
+                    ),
+                ),
+                (
+                    "stale_hours",
+                    models.PositiveIntegerField(
+                        default=8, verbose_name="a request has no end after, working hours"
+                    ),
+                ),
+                (
+                    "last_sdr",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SDR queue settings',
-                'verbose_name_plural': 'SDR queue settings',
+                "verbose_name": "SDR queue settings",
+                "verbose_name_plural": "SDR queue settings",
             },
         ),
         migrations.AddConstraint(
-            model_name='questionnaire',
-            constraint=models.UniqueConstraint(condition=models.Q(('common', True)), fields=('common',), name='one_common_questionnaire'),
+            model_name="questionnaire",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("common", True)),
+                fields=("common",),
+                name="one_common_questionnaire",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='questionnaire',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('common', True), ('service__isnull', True)), models.Q(('common', False), ('service__isnull', False)), _connector='OR'), name='questionnaire_common_xor_service'),
+            model_name="questionnaire",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("common", True), ("service__isnull", True)),
+                    models.Q(("common", False), ("service__isnull", False)),
+                    _connector="OR",
+                ),
+                name="questionnaire_common_xor_service",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='questionnaireversion',
-            constraint=models.UniqueConstraint(fields=('questionnaire', 'number'), name='qversion_number'),
+            model_name="questionnaireversion",
+            constraint=models.UniqueConstraint(
+                fields=("questionnaire", "number"), name="qversion_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answers',
-            constraint=models.UniqueConstraint(fields=('lead', 'questionnaire'), name='answers_lead_q'),
+            model_name="answers",
+            constraint=models.UniqueConstraint(
+                fields=("lead", "questionnaire"), name="answers_lead_q"
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['partner', 'referred_at'], name='referral_partner_at'),
+            model_name="referral",
+            index=models.Index(fields=["partner", "referred_at"], name="referral_partner_at"),
         ),
         migrations.AddIndex(
-            model_name='return',
-            index=models.Index(fields=['sdr', 'state'], name='return_sdr_state'),
+            model_name="return",
+            index=models.Index(fields=["sdr", "state"], name="return_sdr_state"),
         ),
         migrations.AddIndex(
-            model_name='return',
-            index=models.Index(fields=['state'], name='return_state'),
+            model_name="return",
+            index=models.Index(fields=["state"], name="return_state"),
         ),
     ]

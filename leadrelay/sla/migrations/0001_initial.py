@@ -7,139 +7,370 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_team_lead_user_telegram_chat_id'),
-        ('catalog', '0002_default_services'),
-        ('leads', '0003_touch_and_sla_deadline'),
+        ("accounts", "0002_team_lead_user_telegram_chat_id"),
+        ("catalog", "0002_default_services"),
+        ("leads", "0003_touch_and_sla_deadline"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Calendar',
+            name="Calendar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('timezone', models.CharField(default='Europe/Moscow', max_length=64, verbose_name='time zone')),
-                ('country', models.CharField(blank=True, default='RU', help_text='ISO code for public holidays (the holidays package); empty for none.', max_length=8, verbose_name='holidays of country')),
-                ('subdivision', models.CharField(blank=True, max_length=16, verbose_name='region')),
-                ('hours', models.JSONField(default=leadrelay.sla.models.default_hours, help_text='Per weekday, e.g. {"mon": [["09:00", "18:00"]], …}; a missing day is off.', verbose_name='working hours')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default calendar')),
-                ('teams', models.ManyToManyField(blank=True, related_name='calendars', to='accounts.team', verbose_name='teams')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                (
+                    "timezone",
+                    models.CharField(
+                        default="Europe/Moscow", max_length=64, verbose_name="time zone"
+                    ),
+                ),
+                (
+                    "country",
+                    models.CharField(
+                        blank=True,
+                        default="RU",
+                        help_text="ISO code for public holidays (the holidays package); empty for none.",
+                        max_length=8,
+                        verbose_name="holidays of country",
+                    ),
+                ),
+                ("subdivision", models.CharField(blank=True, max_length=16, verbose_name="region")),
+                (
+                    "hours",
+                    models.JSONField(
+                        default=leadrelay.sla.models.default_hours,
+                        help_text='Per weekday, e.g. {"mon": [["09:00", "18:00"]], …}; a missing day is off.',
+                        verbose_name="working hours",
+                    ),
+                ),
+                ("is_default", models.BooleanField(default=False, verbose_name="default calendar")),
+                (
+                    "teams",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="calendars",
+                        to="accounts.team",
+                        verbose_name="teams",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'business calendar',
-                'verbose_name_plural': 'business calendars',
+                "verbose_name": "business calendar",
+                "verbose_name_plural": "business calendars",
             },
         ),
         migrations.CreateModel(
-            name='CalendarDay',
+            name="CalendarDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('working', models.BooleanField(default=False, help_text='Off: a day off. On: a working day.', verbose_name='working day')),
-                ('hours', models.JSONField(blank=True, default=list, help_text='Empty: the hours of a Monday.', verbose_name='hours')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='sla.calendar')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                (
+                    "working",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Off: a day off. On: a working day.",
+                        verbose_name="working day",
+                    ),
+                ),
+                (
+                    "hours",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Empty: the hours of a Monday.",
+                        verbose_name="hours",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="days",
+                        to="sla.calendar",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'calendar day',
-                'verbose_name_plural': 'calendar days',
+                "verbose_name": "calendar day",
+                "verbose_name_plural": "calendar days",
             },
         ),
         migrations.CreateModel(
-            name='Clock',
+            name="Clock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('first_contact', 'First contact'), ('assignment', 'Assignment to a manager'), ('manager_action', "Manager's first action")], max_length=20)),
-                ('started_at', models.DateTimeField()),
-                ('due_at', models.DateTimeField()),
-                ('outcome', models.CharField(choices=[('running', 'Running'), ('met', 'Met'), ('breached', 'Breached'), ('cancelled', 'Cancelled')], default='running', max_length=12)),
-                ('stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('working_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('calendar_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('next_step', models.PositiveSmallIntegerField(default=0)),
-                ('next_check_at', models.DateTimeField(blank=True, null=True)),
-                ('breached_at', models.DateTimeField(blank=True, null=True)),
-                ('calendar', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sla.calendar')),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clocks', to='leads.lead')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('stopped_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("first_contact", "First contact"),
+                            ("assignment", "Assignment to a manager"),
+                            ("manager_action", "Manager's first action"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("due_at", models.DateTimeField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("met", "Met"),
+                            ("breached", "Breached"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="running",
+                        max_length=12,
+                    ),
+                ),
+                ("stopped_at", models.DateTimeField(blank=True, null=True)),
+                ("working_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("calendar_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("next_step", models.PositiveSmallIntegerField(default=0)),
+                ("next_check_at", models.DateTimeField(blank=True, null=True)),
+                ("breached_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sla.calendar",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clocks",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "stopped_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SLA clock',
-                'verbose_name_plural': 'SLA clocks',
+                "verbose_name": "SLA clock",
+                "verbose_name_plural": "SLA clocks",
             },
         ),
         migrations.CreateModel(
-            name='Breach',
+            name="Breach",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('first_contact', 'First contact'), ('assignment', 'Assignment to a manager'), ('manager_action', "Manager's first action")], max_length=20)),
-                ('due_at', models.DateTimeField(verbose_name='due')),
-                ('detected_at', models.DateTimeField(verbose_name='recorded')),
-                ('cause', models.CharField(choices=[('unclaimed', 'Nobody claimed it'), ('not_contacted', 'Claimed but not contacted'), ('not_assigned', 'Not assigned to a manager'), ('no_manager_action', 'The manager did not act')], max_length=24, verbose_name='cause')),
-                ('off_hours', models.BooleanField(default=False, verbose_name='received outside working hours')),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breaches', to='leads.lead')),
-                ('responsible', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='responsible')),
-                ('clock', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='breach', to='sla.clock')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("first_contact", "First contact"),
+                            ("assignment", "Assignment to a manager"),
+                            ("manager_action", "Manager's first action"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("due_at", models.DateTimeField(verbose_name="due")),
+                ("detected_at", models.DateTimeField(verbose_name="recorded")),
+                (
+                    "cause",
+                    models.CharField(
+                        choices=[
+                            ("unclaimed", "Nobody claimed it"),
+                            ("not_contacted", "Claimed but not contacted"),
+                            ("not_assigned", "Not assigned to a manager"),
+                            ("no_manager_action", "The manager did not act"),
+                        ],
+                        max_length=24,
+                        verbose_name="cause",
+                    ),
+                ),
+                (
+                    "off_hours",
+                    models.BooleanField(
+                        default=False, verbose_name="received outside working hours"
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="breaches",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "responsible",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="responsible",
+                    ),
+                ),
+                (
+                    "clock",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="breach",
+                        to="sla.clock",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SLA breach',
-                'verbose_name_plural': 'SLA breaches',
+                "verbose_name": "SLA breach",
+                "verbose_name_plural": "SLA breaches",
             },
         ),
         migrations.CreateModel(
-            name='Policy',
+            name="Policy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('first_contact', 'First contact'), ('assignment', 'Assignment to a manager'), ('manager_action', "Manager's first action")], max_length=20, verbose_name='clock')),
-                ('minutes', models.PositiveIntegerField(verbose_name='working minutes')),
-                ('ladder', models.JSONField(default=leadrelay.sla.models.default_ladder, help_text='Fractions of the deadline at which to escalate, e.g. [0.5, 1.0, 1.5].', verbose_name='escalation at')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='catalog.service', verbose_name='service')),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='catalog.source', verbose_name='source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("first_contact", "First contact"),
+                            ("assignment", "Assignment to a manager"),
+                            ("manager_action", "Manager's first action"),
+                        ],
+                        max_length=20,
+                        verbose_name="clock",
+                    ),
+                ),
+                ("minutes", models.PositiveIntegerField(verbose_name="working minutes")),
+                (
+                    "ladder",
+                    models.JSONField(
+                        default=leadrelay.sla.models.default_ladder,
+                        help_text="Fractions of the deadline at which to escalate, e.g. [0.5, 1.0, 1.5].",
+                        verbose_name="escalation at",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="catalog.service",
+                        verbose_name="service",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="catalog.source",
+                        verbose_name="source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SLA policy',
-                'verbose_name_plural': 'SLA policies',
+                "verbose_name": "SLA policy",
+                "verbose_name_plural": "SLA policies",
             },
         ),
         migrations.AddField(
-            model_name='clock',
-            name='policy',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clocks', to='sla.policy'),
+            model_name="clock",
+            name="policy",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="clocks", to="sla.policy"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='calendar',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='calendar_one_default'),
+            model_name="calendar",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)),
+                fields=("is_default",),
+                name="calendar_one_default",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='calendarday',
-            constraint=models.UniqueConstraint(fields=('calendar', 'date'), name='calendarday_unique'),
+            model_name="calendarday",
+            constraint=models.UniqueConstraint(
+                fields=("calendar", "date"), name="calendarday_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='breach',
-            index=models.Index(fields=['detected_at'], name='breach_detected'),
+            model_name="breach",
+            index=models.Index(fields=["detected_at"], name="breach_detected"),
         ),
         migrations.AddConstraint(
-            model_name='policy',
-            constraint=models.CheckConstraint(condition=models.Q(('minutes__gt', 0)), name='policy_minutes_positive'),
+            model_name="policy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("minutes__gt", 0)), name="policy_minutes_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='clock',
-            index=models.Index(condition=models.Q(('next_check_at__isnull', False)), fields=['next_check_at'], name='clock_due'),
+            model_name="clock",
+            index=models.Index(
+                condition=models.Q(("next_check_at__isnull", False)),
+                fields=["next_check_at"],
+                name="clock_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='clock',
-            index=models.Index(fields=['lead', 'kind'], name='clock_lead_kind'),
+            model_name="clock",
+            index=models.Index(fields=["lead", "kind"], name="clock_lead_kind"),
         ),
         migrations.AddIndex(
-            model_name='clock',
-            index=models.Index(fields=['kind', 'started_at'], name='clock_kind_started'),
+            model_name="clock",
+            index=models.Index(fields=["kind", "started_at"], name="clock_kind_started"),
         ),
     ]

@@ -1,0 +1,7 @@
+"""The JSON API of the sales workspace: deals."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()

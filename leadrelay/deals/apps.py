@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DealsConfig(AppConfig):
+    name = "leadrelay.deals"
+    label = "deals"
+    verbose_name = _("Proposals, contracts and payments")
+
+    def ready(self) -> None:
+        from leadrelay.deals import gates as deal_gates
+        from leadrelay.leads import gates
+
+        gates.register(deal_gates.gate)
