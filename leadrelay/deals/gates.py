@@ -56,7 +56,7 @@ def contract_paid(lead: Lead) -> tuple[bool, bool]:
     return True, Payment.objects.filter(contract_id=contract).exists()
 
 
-def gate(actor: User, lead: Lead, move: Transition, options: MoveOptions) -> list[Missing]:
+def gate(actor: User | None, lead: Lead, move: Transition, options: MoveOptions) -> list[Missing]:
     if move.backward:
         return []
     target = move.target

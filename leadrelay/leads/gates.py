@@ -32,7 +32,8 @@ class Missing:
         return {"field": self.field, "label": self.label}
 
 
-Gate = Callable[["User", "Lead", "Transition", "MoveOptions"], list[Missing]]
+# The actor is None for a move the system makes (the assignment engine, a client's brief).
+Gate = Callable[["User | None", "Lead", "Transition", "MoveOptions"], list[Missing]]
 _GATES: list[Gate] = []
 _suspended: ContextVar[bool] = ContextVar("leadrelay_gates_suspended", default=False)
 
@@ -43,7 +44,9 @@ def register(gate: Gate) -> Gate:
     return gate
 
 
-def missing(actor: User, lead: Lead, move: Transition, options: MoveOptions) -> list[Missing]:
+def missing(
+    actor: User | None, lead: Lead, move: Transition, options: MoveOptions
+) -> list[Missing]:
     if _suspended.get():
         return []
     found: list[Missing] = []

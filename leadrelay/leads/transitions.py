@@ -226,7 +226,7 @@ def move_lead(
 
 
 def move_locked(
-    actor: User,
+    actor: User | None,
     lead: Lead,
     to: str,
     *,
@@ -237,15 +237,22 @@ def move_locked(
 ) -> Lead:
     """The move itself, for a caller that holds the lead's row lock and has checked
     that the actor may act on it (``move_lead``; a head settling a dispute, who passes
-    ``role_checked`` because the decision, not the table, gives them the move)."""
+    ``role_checked`` because the decision, not the table, gives them the move).
+
+    ``actor`` is None for a move nobody in the team made: the assignment engine giving
+    an MQL to a manager, a client filling in the brief. The caller has decided the move
+    is due, so it must pass ``role_checked``; the gates still run.
+    """
+    if actor is None and not role_checked:
+        raise Forbidden(_("Your role may not make this move on this lead."))
     move = find(lead.status, to)
     if move is None:
-        allowed = [t.target.value for t in allowed_moves(actor, lead)]
+        allowed = [t.target.value for t in allowed_moves(actor, lead)] if actor else []
         raise TransitionNotAllowed(
             _("Cannot move from “%(from)s” to “%(to)s”.") % {"from": lead.status, "to": to},
             allowed=allowed,
         )
-    if not role_checked and not _may_move(actor, lead, move):
+    if not role_checked and actor is not None and not _may_move(actor, lead, move):
         raise Forbidden(_("Your role may not make this move on this lead."))
     if move.reason_required and not reason and not options.reason_code:
         raise MissingField(_("A reason is required for this move."), field="reason")
@@ -490,7 +497,7 @@ def may_touch(user: User, lead: Lead) -> bool:
 
 
 def _apply(
-    actor: User,
+    actor: User | None,
     lead: Lead,
     move: Transition,
     options: MoveOptions,
@@ -517,12 +524,12 @@ def _apply(
             changes["sdr"] = None
     elif options.sdr is not None:
         changes["sdr"] = options.sdr
-    elif lead.sdr_id is None and actor.role == Role.SDR:
+    elif lead.sdr_id is None and actor is not None and actor.role == Role.SDR:
         # Whichever SDR first acts on an unowned request owns it from then on.
         changes["sdr"] = actor
     if target == Status.ASSIGNED:
         manager: User | None
-        if actor.role == Role.SALES:
+        if actor is not None and actor.role == Role.SALES:
             # A manager takes a lead for themselves; handing work to a colleague is the
             # head's call.
             if options.manager is not None and options.manager.pk != actor.pk:

@@ -18,9 +18,10 @@ SALES_HELD = (Status.AWAITING_ASSIGNMENT, Status.ASSIGNED, Status.DISCUSSION)
 SALES_ROLES = (Role.SALES, Role.HEAD_SALES)
 
 
-def is_return(actor: User, move: Transition) -> bool:
+def is_return(actor: User | None, move: Transition) -> bool:
     return (
-        move.source in SALES_HELD
+        actor is not None
+        and move.source in SALES_HELD
         and move.target == Status.SDR_PROCESSING
         and actor.role in SALES_ROLES
     )
@@ -37,7 +38,7 @@ def _code_missing(kind: str, code: str, label: str) -> list[Missing]:
     return [Missing("reason_code", label + " (" + ", ".join(codes) + ")")]
 
 
-def gate(actor: User, lead: Lead, move: Transition, options: MoveOptions) -> list[Missing]:
+def gate(actor: User | None, lead: Lead, move: Transition, options: MoveOptions) -> list[Missing]:
     if move.target == Status.AWAITING_ASSIGNMENT and move.source == Status.SDR_PROCESSING:
         found = [Missing(f, label) for f, label in handoff_missing(lead)]
         # An open return is answered by handing the reworked lead off again; a disputed
