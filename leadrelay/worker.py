@@ -67,10 +67,12 @@ def register_jobs() -> None:
     from leadrelay.intake.tasks import process_due_deliveries
     from leadrelay.notify.outbox import deliver_due, next_due
     from leadrelay.qualify.queue import auto_assign
+    from leadrelay.sales.engine import assign_next
     from leadrelay.sla.tasks import next_check, sweep_due
 
-    # New requests reach an SDR before the sweep looks for whom to escalate to.
-    for job in (process_due_deliveries, auto_assign, sweep_due, deliver_due):
+    # New requests reach an SDR, and MQLs a sales manager, before the sweep looks for
+    # whom to escalate to.
+    for job in (process_due_deliveries, auto_assign, assign_next, sweep_due, deliver_due):
         if job not in JOBS:
             register(job)
     for waker in (next_check, next_due):

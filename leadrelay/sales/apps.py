@@ -6,3 +6,9 @@ class SalesConfig(AppConfig):
     name = "leadrelay.sales"
     label = "sales"
     verbose_name = _("Assignment to sales")
+
+    def ready(self) -> None:
+        from leadrelay.leads import hooks
+        from leadrelay.sales import engine
+
+        hooks.register(engine.on_change)
