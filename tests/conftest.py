@@ -51,8 +51,8 @@ def release_live_server_connections(
 
 @pytest.fixture(autouse=True)
 def default_sla_policies_and_lists(request: pytest.FixtureRequest) -> None:
-    """Put back the policies migration sla/0002 (and the services and lists of catalog/0002
-    and qualify/0002) create when a transactional test's flush
+    """Put back the policies migration sla/0002 (and the services and lists of catalog/0002,
+    qualify/0002 and presale/0002) create when a transactional test's flush
     has emptied the tables, so every test starts from what a new install has."""
     uses_db = request.node.get_closest_marker("django_db") is not None or bool(
         {"db", "transactional_db"} & set(request.fixturenames)
@@ -77,6 +77,11 @@ def default_sla_policies_and_lists(request: pytest.FixtureRequest) -> None:
             services.add_services(apps, None)
         if not ReasonCode.objects.exists():
             install_now()
+        from leadrelay.presale.defaults import install_now as install_briefs
+        from leadrelay.presale.models import BriefTemplate
+
+        if not BriefTemplate.objects.exists():
+            install_briefs()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -152,9 +152,12 @@ def claim(now: datetime, limit: int = BATCH) -> list[Outbox]:
 
 
 def render(row: Outbox) -> tuple[str, str]:
-    """Subject and text of a message to a person, in the site's language."""
+    """Subject and text of a message to a person, in the site's language (or as written
+    when it was queued: a client's brief link, a demo invitation)."""
     from leadrelay.notify.texts import notification_text
 
+    if "subject" in row.payload and "text" in row.payload:
+        return str(row.payload["subject"]), str(row.payload["text"])
     with translation.override(settings.LANGUAGE_CODE):
         return notification_text(row.event, row.payload.get("data") or {}, row.payload.get("lead"))
 
@@ -188,6 +191,13 @@ def send(row: Outbox) -> channels.SendResult:
             return channels.SendResult(
                 ok=False, status=None, retry_after=None, error="no recipient", gone=True
             )
+        if row.channel == Outbox.Channel.EMAIL and row.payload.get("attachments"):
+            # Files written when the message was queued, e.g. a demo's .ics invitation.
+            email = EmailMessage(subject, text, None, [address])
+            for item in row.payload["attachments"]:
+                email.attach(item["filename"], item["content"], item["content_type"])
+            email.send()
+            return channels.SendResult(ok=True, status=None, retry_after=None, error="", gone=False)
         if row.channel == Outbox.Channel.EMAIL:
             send_mail(subject, text, None, [address])
             return channels.SendResult(ok=True, status=None, retry_after=None, error="", gone=False)
