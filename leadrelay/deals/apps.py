@@ -8,7 +8,10 @@ class DealsConfig(AppConfig):
     verbose_name = _("Proposals, contracts and payments")
 
     def ready(self) -> None:
+        from leadrelay.deals import contracts
         from leadrelay.deals import gates as deal_gates
-        from leadrelay.leads import gates
+        from leadrelay.leads import gates, hooks
 
         gates.register(deal_gates.gate)
+        # Sales accepting a lead ties it to its client (the client pages, LT).
+        hooks.register(contracts.link_on_accept)

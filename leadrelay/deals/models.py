@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from leadrelay.catalog.models import Company, Service
@@ -111,6 +112,8 @@ class Contract(models.Model):
         verbose_name_plural = _("contracts")
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="contract_value_positive"),
+            # One number, one contract, however it is capitalised.
+            models.UniqueConstraint(Lower("number"), name="contract_number_ci"),
         ]
 
     def __str__(self) -> str:
