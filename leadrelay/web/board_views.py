@@ -159,7 +159,10 @@ class Cursor:
     pk: int
 
     @classmethod
-    def parse(cls, text: str) -> Cursor:
+    def parse(cls, text: str) -> Cursor | None:
+        """The marker ``str()`` wrote, or None for no marker (the first cards)."""
+        if not text:
+            return None
         changed, pk = text.split(".")
         return cls(_EPOCH + int(changed) * _MICRO, int(pk))
 
@@ -226,15 +229,12 @@ class BoardFilterForm(forms.Form):
         )
 
     def clean_after(self) -> Cursor | None:
-        text = self.cleaned_data["after"]
-        if not text:
-            return None
+        """The "Show more" marker; a forged one is a form error, not a server error."""
         try:
-            return Cursor.parse(text)
+            return Cursor.parse(self.cleaned_data["after"])
         except (ValueError, OverflowError):
-            raise forms.ValidationError(
-                _("This page marker is not valid; start from the first page.")
-            ) from None
+            message = _("This page marker is not valid; start from the first page.")
+            raise forms.ValidationError(message) from None
 
     def filter(self, leads: QuerySet[Lead], now: datetime) -> QuerySet[Lead]:
         """Narrow ``leads`` by the filters (not the manager, not the page)."""
