@@ -531,9 +531,12 @@ def on_change(change: Change) -> None:
 # The worker's job -----------------------------------------------------------------------
 
 
-def assign_next(now: datetime | None = None, limit: int = BATCH) -> int:
+def assign_next(
+    now: datetime | None = None, limit: int = BATCH, *, even_manual: bool = False
+) -> int:
     """Give waiting MQLs (no manager yet, oldest first) to managers by the strategy and
-    rules; returns how many were given. Does nothing unless the mode is automatic.
+    rules; returns how many were given. Does nothing unless the mode is automatic, or
+    ``even_manual`` (the head's "assign all now").
 
     Race-safe with any number of workers: the settings row is locked for the batch (on
     SQLite the IMMEDIATE transaction already holds the write lock), the leads are taken
@@ -541,12 +544,15 @@ def assign_next(now: datetime | None = None, limit: int = BATCH) -> int:
     version read. Loads are counted once per batch and kept in memory.
     """
     now = now or timezone.now()
-    if AssignmentSettings.get().mode != AssignmentSettings.Mode.AUTO:
+    auto = AssignmentSettings.Mode.AUTO
+    if not even_manual and AssignmentSettings.get().mode != auto:
         return 0
     done = 0
     with transaction.atomic():
         settings = AssignmentSettings.objects.select_for_update().order_by("pk").first()
-        if settings is None or settings.mode != AssignmentSettings.Mode.AUTO:
+        if settings is None and even_manual:
+            settings = AssignmentSettings.objects.create()  # the defaults, now saved
+        if settings is None or (settings.mode != auto and not even_manual):
             return 0
         queue = Lead.objects.filter(
             status=Status.AWAITING_ASSIGNMENT, manager__isnull=True
