@@ -138,13 +138,32 @@ def may_edit_templates(user: User) -> bool:
     return user.is_superuser or user.role in (Role.ADMIN, Role.HEAD_SALES)
 
 
-def template_fields(service: Service | None) -> list[dict[str, Any]]:
-    """The fields a new brief for this service gets: its template's, else the generic."""
-    if service is not None:
-        template = BriefTemplate.objects.filter(service=service).first()
-        if template is not None and template.fields:
-            return list(template.fields)
+def fields_of_template(template: BriefTemplate | None) -> list[dict[str, Any]]:
+    """The fields a new brief gets from its service's template, else the generic ones."""
+    if template is not None and template.fields:
+        return list(template.fields)
     return list(defaults.GENERIC)
+
+
+def template_fields(service: Service | None) -> list[dict[str, Any]]:
+    return fields_of_template(
+        BriefTemplate.objects.filter(service=service).first() if service is not None else None
+    )
+
+
+def open_brief(lead: Lead) -> Brief | None:
+    """The brief a call fills in: the newest one not filled in nor withdrawn."""
+    return (
+        Brief.objects.filter(lead=lead, filled_at__isnull=True, revoked_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def fields_for_call(lead: Lead) -> list[dict[str, Any]]:
+    """The questions ``fill_from_call`` will check the answers against."""
+    found = open_brief(lead)
+    return list(found.fields) if found is not None else template_fields(lead.service)
 
 
 def check_fields(definition: Any) -> list[dict[str, Any]]:
@@ -393,12 +412,8 @@ def fill_from_call(
     now = now or timezone.now()
     with transaction.atomic():
         lead = _lead_for_brief(actor, lead_id)
-        brief = (
-            Brief.objects.select_for_update()
-            .filter(lead=lead, filled_at__isnull=True, revoked_at__isnull=True)
-            .order_by("-created_at", "-id")
-            .first()
-        ) or _make(actor, lead, now)
+        # The lead's lock is held: no other transaction changes its briefs meanwhile.
+        brief = open_brief(lead) or _make(actor, lead, now)
         return _fill(brief, lead, _clean(brief, raw_values), actor, Brief.Via.CALL, now)
 
 

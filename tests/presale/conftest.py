@@ -12,6 +12,7 @@ from leadrelay.catalog.models import Service
 from leadrelay.leads.models import Lead
 from leadrelay.leads.statuses import Status
 from tests.factories import walk
+from tests.web.conftest import client_for  # noqa: F401  (the web tests' logged-in clients)
 
 # Every required question of the default SEO brief answered.
 SEO_ANSWERS: dict[str, Any] = {
@@ -32,3 +33,20 @@ def discussion_lead(cast: dict[str, User], make_lead: Callable[..., Lead]) -> Ca
         return walk(lead, cast["sales"], Status.ASSIGNED, Status.DISCUSSION)
 
     return make
+
+
+def quick_demo(actor: User, lead: Lead, **details: Any) -> Any:
+    """A demo on ``lead`` starting now (or as ``details`` say), with no one to invite."""
+    from django.utils import timezone
+
+    from leadrelay.presale import demos
+
+    args: dict[str, Any] = {
+        "starts_at": timezone.now(),
+        "duration_minutes": 60,
+        "format": "online",
+        "location": "",
+        "attendees": "",
+    }
+    args.update(details)
+    return demos.schedule_demo(actor, lead.pk, **args)

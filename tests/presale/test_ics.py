@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -40,7 +41,7 @@ def test_the_invitation_parses_back(
     demo = demos.schedule_demo(
         cast["sales"],
         lead.pk,
-        starts_at=datetime(2026, 12, 3, 14, 30, tzinfo=demos.timezone.get_current_timezone()),
+        starts_at=datetime(2026, 12, 3, 14, 30, tzinfo=ZoneInfo("Europe/Moscow")),
         duration_minutes=90,
         format="office",
         location="Москва, ул. Тверская, 1",
