@@ -15,6 +15,7 @@ from leadrelay.deals.models import Contract
 from leadrelay.leads.models import Lead
 from leadrelay.leads.statuses import Status
 from tests.factories import walk
+from tests.web.conftest import client_for  # noqa: F401  (the web tests' logged-in client)
 
 SALES_PATH = ("assigned", "discussion", "brief_filled", "proposal", "contract", "converted")
 
@@ -56,3 +57,10 @@ def contracted(cast: dict[str, User], lead_at: LeadAt) -> Callable[..., Lead]:
         return lead
 
     return make
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Any) -> Any:
+    """Uploaded files go to the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path

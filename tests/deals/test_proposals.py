@@ -156,12 +156,6 @@ def test_another_managers_lead_is_not_theirs_to_touch(cast: Cast, lead_at: LeadA
         set_proposal_state(cast["sales"], 999999, "sent")
 
 
-@pytest.fixture
-def media(settings: Any, tmp_path: Any) -> Any:
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 def test_an_attachment_is_stored_under_a_random_name(
     cast: Cast, lead_at: LeadAt, media: Any
 ) -> None:
