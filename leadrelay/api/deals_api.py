@@ -14,7 +14,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from leadrelay.api.api import ERRORS, READ_ERRORS, _get, _user
 from leadrelay.api.schemas import Error, UserRef
 from leadrelay.catalog.models import Company
 from leadrelay.deals import contracts, proposals
-from leadrelay.deals.models import Contract, Payment, Proposal, ProposalItem
+from leadrelay.deals.models import Contract, Payment, Proposal
 from leadrelay.leads.errors import Forbidden, LeadNotFound
 from leadrelay.leads.queries import visible_leads
 from leadrelay.leads.serialize import user_ref
@@ -244,13 +243,7 @@ def proposal_dict(p: Proposal, current: bool) -> dict[str, Any]:
 
 
 def _proposals(lead_id: int) -> list[dict[str, Any]]:
-    items = Prefetch("items", queryset=ProposalItem.objects.select_related("service"))
-    found = list(
-        Proposal.objects.filter(lead_id=lead_id)
-        .select_related("created_by")
-        .prefetch_related(items)
-        .order_by("version")
-    )
+    found = proposals.versions(lead_id)
     return [proposal_dict(p, i == len(found) - 1) for i, p in enumerate(found)]
 
 
@@ -287,13 +280,6 @@ def payment_dict(p: Payment) -> dict[str, Any]:
         "note": p.note,
         "created_at": p.created_at,
     }
-
-
-def _totals(payments: list[Payment]) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = {}
-    for p in payments:
-        totals[p.currency] = totals.get(p.currency, Decimal(0)) + p.amount
-    return totals
 
 
 # Proposals ----------------------------------------------------------------------------
@@ -386,7 +372,7 @@ def list_payments(request: HttpRequest, lead_id: int) -> dict[str, Any]:
     )
     return {
         "lifetime": len(payments),
-        "totals": _totals(payments),
+        "totals": contracts.totals(payments),
         "payments": [payment_dict(p) for p in payments],
     }
 
@@ -444,7 +430,7 @@ def get_client(request: HttpRequest, client_id: int) -> dict[str, Any]:
         "lifetime": contracts.client_lifetime(company),
         "first_paid": payments[0].paid_on if payments else None,
         "last_paid": payments[-1].paid_on if payments else None,
-        "totals": _totals(payments),
+        "totals": contracts.totals(payments),
         "leads": [
             {
                 "id": lead.pk,

@@ -114,6 +114,14 @@ def lead_lifetime(lead: Lead) -> int:
     return Payment.objects.filter(lead=lead).count()
 
 
+def totals(payments: list[Payment]) -> dict[str, Decimal]:
+    """The sum paid per currency (a client may pay contracts in several)."""
+    found: dict[str, Decimal] = {}
+    for p in payments:
+        found[p.currency] = found.get(p.currency, Decimal(0)) + p.amount
+    return found
+
+
 # The contract -------------------------------------------------------------------------
 
 

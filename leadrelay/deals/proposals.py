@@ -17,7 +17,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -257,5 +257,13 @@ def set_proposal_state(
     return proposal
 
 
-def current(lead: Lead) -> Proposal | None:
-    return Proposal.objects.filter(lead=lead).order_by("-version").first()
+def versions(lead_id: int) -> list[Proposal]:
+    """Every version of a lead's proposal, oldest first, with its author, items and their
+    services: three queries however many versions (the lead page, the API)."""
+    items = Prefetch("items", queryset=ProposalItem.objects.select_related("service"))
+    return list(
+        Proposal.objects.filter(lead_id=lead_id)
+        .select_related("created_by")
+        .prefetch_related(items)
+        .order_by("version")
+    )

@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -29,7 +29,7 @@ from leadrelay.accounts.models import User
 from leadrelay.accounts.roles import Role
 from leadrelay.catalog.models import Company, Service
 from leadrelay.deals import contracts, proposals
-from leadrelay.deals.models import Contract, Payment, Proposal, ProposalItem
+from leadrelay.deals.models import Contract, Payment, Proposal
 from leadrelay.deals.values import CURRENCY_CODES
 from leadrelay.leads.errors import InvalidInput, LeadError, LeadNotFound
 from leadrelay.leads.models import Lead
@@ -87,13 +87,7 @@ def _plain(value: Decimal | None) -> str:
 
 
 def _proposal_rows(lead: Lead, works: bool) -> list[ProposalRow]:
-    items = Prefetch("items", queryset=ProposalItem.objects.select_related("service"))
-    found = list(
-        Proposal.objects.filter(lead=lead)
-        .select_related("created_by")
-        .prefetch_related(items)
-        .order_by("-version")
-    )
+    found = proposals.versions(lead.pk)[::-1]
     rows = []
     for i, p in enumerate(found):
         states = proposals.NEXT_STATES.get(p.state, ()) if works and i == 0 else ()
@@ -176,9 +170,6 @@ def deals_context(user: User, lead: Lead, posted: Posted | None = None) -> dict[
     items = list(item_values or [])
     items += [{}] * max(ITEM_ROWS - len(items), 0)
     proposal_defaults = {"currency": latest.currency if latest else "RUB"}
-    totals: dict[str, Decimal] = {}
-    for p in payments:
-        totals[p.currency] = totals.get(p.currency, Decimal(0)) + p.amount
     return {
         "lead": lead,
         "works": works,
@@ -188,7 +179,7 @@ def deals_context(user: User, lead: Lead, posted: Posted | None = None) -> dict[
         "proposals": rows,
         "contract": contract,
         "payments": payments,
-        "totals": sorted(totals.items()),
+        "totals": sorted(contracts.totals(payments).items()),
         "lt": len(payments),
         "client_lt": contracts.client_lifetime(lead.client) if lead.client else None,
         "currencies": CURRENCY_CODES,
@@ -437,16 +428,13 @@ def client_detail(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
     payments = list(
         Payment.objects.filter(lead_id__in=ids).select_related("contract").order_by("paid_on", "id")
     )
-    totals: dict[str, Decimal] = {}
-    for p in payments:
-        totals[p.currency] = totals.get(p.currency, Decimal(0)) + p.amount
     context = {
         "nav": "clients",
         "company": company,
         "leads": leads,
         "contracts": deals,
         "payments": payments,
-        "totals": sorted(totals.items()),
+        "totals": sorted(contracts.totals(payments).items()),
         "lt": contracts.client_lifetime(company),
         "first_paid": payments[0].paid_on if payments else None,
         "last_paid": payments[-1].paid_on if payments else None,
