@@ -362,7 +362,9 @@ def _public(
 ) -> HttpResponse:
     response = render(request, f"web/presale/{template}", context, status=status)
     # The link is the client's key: it must not leak to other sites or search engines.
-    response["Referrer-Policy"] = "no-referrer"
+    # "same-origin", not "no-referrer": under no-referrer a browser posts the form with
+    # "Origin: null", which Django's CSRF check refuses, so no client could send it.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

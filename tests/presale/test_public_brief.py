@@ -50,7 +50,7 @@ def test_the_page_opens_without_login_in_russian_and_is_not_indexed(
     assert "SEO-продвижение" in html
     assert 'name="a-queries"' in html and "Главная цель" in html
     assert 'class="mainnav"' not in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Robots-Tag"].startswith("noindex")
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
     assert "csrftoken" in response.cookies
@@ -76,7 +76,7 @@ def test_answers_are_saved_once_and_thanked_for(
     thanks = client.get(response["Location"])
     assert thanks.status_code == 200
     assert "Thank you" in thanks.content.decode()
-    assert thanks["Referrer-Policy"] == "no-referrer"
+    assert thanks["Referrer-Policy"] == "same-origin"
     brief.refresh_from_db()
     assert brief.values["budget"] == {"amount": "120000.00", "currency": "RUB"}
     assert Lead.objects.get(pk=lead.pk).status == "brief_filled"
@@ -138,6 +138,6 @@ def test_a_link_that_takes_nothing_says_why(
     for response in (Client().get(url + "?lang=en"), Client().post(url, {**GOOD, "lang": "en"})):
         assert response.status_code == status
         assert text in response.content.decode()
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
         assert 'name="a-goal"' not in response.content.decode()
     assert LeadEvent.objects.count() == events
