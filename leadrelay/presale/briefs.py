@@ -331,7 +331,8 @@ def _clean(brief: Brief, raw: dict[str, Any]) -> dict[str, Any]:
         values = clean_answers(fields, raw)
     except InvalidInput as exc:
         errors = dict(exc.details.get("errors") or {})
-        values = {}
+        # The answers that are right still count for the required check below.
+        values = clean_answers(fields, {k: v for k, v in raw.items() if k not in errors})
     for f in fields:
         if f.required and f.key not in errors and values.get(f.key) in (None, "", []):
             errors[f.key] = _("This answer is required.")

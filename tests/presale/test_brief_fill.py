@@ -95,6 +95,10 @@ def test_wrong_or_missing_answers_save_nothing(
     assert Brief.objects.get(pk=brief.pk).filled_at is None
     assert Lead.objects.get(pk=lead.pk).status == "discussion"
     assert not Notification.objects.exists()
+    # A right answer beside a wrong one is not reported missing.
+    with translation.override("en"), pytest.raises(InvalidInput) as caught:
+        briefs.fill_by_client(briefs.token_for(brief), {**SEO_ANSWERS, "budget": "много"})
+    assert caught.value.details["errors"] == {"budget": "Enter an amount and a currency."}
 
 
 def test_the_manager_fills_it_from_a_call(

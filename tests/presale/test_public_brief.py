@@ -103,6 +103,7 @@ def test_wrong_answers_keep_what_was_typed(sent: tuple[Lead, Brief, str]) -> Non
     assert "Enter a number." in html and "This answer is required." in html
     assert 'value="много"' in html and "rival.ru" in html
     assert re.search(r'value="leads"\s+checked', html)
+    assert 'id="brief-goal-error"' not in html  # answered right: no error of its own
     assert Brief.objects.get(pk=brief.pk).filled_at is None
     assert Lead.objects.get(pk=lead.pk).status == "discussion"
 
