@@ -33,6 +33,7 @@ from leadrelay.accounts.roles import Role
 from leadrelay.catalog.models import Service
 from leadrelay.leads.errors import LeadError, LeadNotFound
 from leadrelay.leads.models import Lead
+from leadrelay.leads.queries import visible_leads
 from leadrelay.leads.statuses import Status
 from leadrelay.leads.transitions import MoveOptions, move_lead
 from leadrelay.qualify.models import Bant, BudgetBand, ReasonCode
@@ -565,7 +566,13 @@ panels.register(assignment_panel)
 
 
 def _lead_answer(
-    request: HtmxHttpRequest, user: User, lead_id: int, action: Any, done: str
+    request: HtmxHttpRequest,
+    user: User,
+    lead_id: int,
+    action: Any,
+    done: str,
+    *,
+    returning: bool = False,
 ) -> HttpResponse:
     """Run one domain call for the panel and answer as the lead page's forms do."""
     try:
@@ -574,6 +581,9 @@ def _lead_answer(
         except LeadNotFound:
             raise
         except LeadError as exc:
+            typed: dict[str, Any] = (
+                {"failed_return": request.POST.get("reason_code", "") or "-"} if returning else {}
+            )
             return _render_lead(
                 request,
                 user,
@@ -582,14 +592,28 @@ def _lead_answer(
                 place=PANEL,
                 whole=True,
                 error=exc,
-                failed_return=request.POST.get("reason_code", "") or "-",
                 return_note=request.POST.get("note", ""),
+                **typed,
             )
+        if not visible_leads(user).filter(pk=lead_id).exists():
+            return _gone_after(request, done)
         if _partial(request):
             return _render_lead(request, user, lead_id, whole=True, success=done)
     except LeadNotFound:
         return _not_found(request)
     return _done(request, lead_id, done, anchor=PANEL)
+
+
+def _gone_after(request: HtmxHttpRequest, done: str) -> HttpResponse:
+    """The action took the lead out of the user's sight (a manager's return to the SDR):
+    the message, on the board they work from rather than on a page they may not see."""
+    messages.success(request, done)
+    url = reverse("board:board")
+    if _partial(request):
+        response = HttpResponse()
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 @login_required
@@ -620,7 +644,8 @@ def lead_return(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
             user, lead_id, Status.SDR_PROCESSING, version=version, reason=note, options=options
         )
 
-    return _lead_answer(request, user, lead_id, send_back, _("Returned to the SDR."))
+    done = _("Returned to the SDR.")
+    return _lead_answer(request, user, lead_id, send_back, done, returning=True)
 
 
 @login_required

@@ -260,11 +260,26 @@ def test_a_return_needs_a_reason_code(
     assert Lead.objects.get(pk=lead.pk).status == Status.ASSIGNED
     data = {"version": lead.version, "reason_code": "not_qualified", "note": "no budget"}
     response = client.post(url, data)
-    assert response.status_code == 302
+    # No longer the manager's to see: back to their board, the message there.
+    assert response.status_code == 302 and response["Location"] == "/board/"
     lead.refresh_from_db()
     assert lead.status == Status.SDR_PROCESSING and lead.manager_id is None
     ret = Return.objects.get(lead=lead)
     assert (ret.reason_code, ret.reason) == ("not_qualified", "no budget")
+
+
+def test_a_return_under_htmx_sends_the_manager_to_the_board(
+    cast: dict[str, User], login: Login, make_mql: MakeMql
+) -> None:
+    lead = assign(cast["head_sales"], make_mql().pk, cast["sales"], how="manual")
+    response = login(cast["sales"]).post(
+        f"/leads/{lead.pk}/assignment/return/",
+        {"version": lead.version, "reason_code": "not_qualified"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="lead-main",
+    )
+    assert response.status_code == 200 and response["HX-Redirect"] == "/board/"
+    assert Lead.objects.get(pk=lead.pk).status == Status.SDR_PROCESSING
 
 
 def test_the_head_reassigns_from_the_lead_page_and_sees_why(
