@@ -150,7 +150,7 @@ def test_card_shows_company_person_service_value_time_in_status_and_deadline(
         status_changed_at=timezone.now() - timedelta(days=3, hours=1),
     )
     card = card_of(client_for(cast["sales"]).get("/board/").text, lead)
-    for text in ("ТехноСтрой", "Ирина Петрова", "SEO", "120,000 RUB", "3\xa0days", "left"):
+    for text in ("ТехноСтрой", "Ирина Петрова", "SEO", "120,000 RUB", "3 days", "left"):
         assert text in card, text
     assert f'href="/leads/{lead.pk}/"' in card
     assert 'data-sla-due="' in card
@@ -490,6 +490,7 @@ def test_load_table_counts_each_managers_open_leads_value_and_overdue_deadlines(
     html = client_for(cast["head_sales"]).get("/board/?service=").text
     table = re.search(r'<table class="leads load-table">.*?</table>', html, re.S)
     assert table
+    assert '<th class="num" title="Contract and payment">Contract</th>' in table.group(0)
     rows = re.findall(
         r"<tr(?: class=\"is-current\")?>\s*<td><a href=\"([^\"]+)\">([^<]+)</a></td>(.*?)</tr>",
         table.group(0),
