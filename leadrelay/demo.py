@@ -21,6 +21,16 @@ return rows ``qualify.routing`` writes, and returns answered and disputes decide
 functions, with every gate on, and compare. The newest requests are left for the SDRs,
 so their clocks run (amber, red), and a few recent returns wait for an answer.
 
+The sales workspace comes with them, as its functions record it: each MQL's assignment
+(``sales.engine.assign``: the engine's by the rules and least load, with its reasons,
+the head's by hand, a manager's own take; a few reassignments), the pre-sale brief sent
+as a link and filled by the client (or from a call), demos held before the proposal
+(required for the services with a demo policy), the proposal's versions, the contract
+and the client's charges up to now (``deals``), the lead's client, deal value and the
+competitor who won a lost deal. Sales leads nobody moves on are closed as lost after a
+few weeks, and a big load gets a big sales team, so a manager's board holds tens of
+leads at the default size and a few hundred at a million.
+
 The same ``seed`` (and ``now``) gives the same data; only the demo users' passwords
 come from ``secrets``, because they are printed once and must not be guessable.
 """
@@ -38,6 +48,7 @@ import secrets
 import sys
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,10 +66,13 @@ from django.utils import timezone
 from leadrelay.accounts.models import Department, Team, User
 from leadrelay.accounts.roles import Role
 from leadrelay.catalog.models import Company, Contact, Partner, Service, Source
+from leadrelay.deals.models import Contract, Payment, Proposal, ProposalItem
 from leadrelay.intake.demo import load_intake_demo
 from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.leads.statuses import STAGE_OF_STATUS, STAGE_ORDER, Status, find
 from leadrelay.notify.models import Notification
+from leadrelay.presale.briefs import template_fields
+from leadrelay.presale.models import Brief, BriefTemplate, Demo, DemoPolicy
 from leadrelay.qualify.defaults import install_now as install_qualify_defaults
 from leadrelay.qualify.models import (
     Answers,
@@ -71,16 +85,25 @@ from leadrelay.qualify.models import (
     Routing,
     SdrQueueSettings,
 )
+from leadrelay.sales.models import (
+    Absence,
+    Assignment,
+    AssignmentRule,
+    AssignmentSettings,
+    ManagerProfile,
+    Strategy,
+)
 from leadrelay.sla.demo import (
     CREATED,
     STATUS,
     TOUCH,
     History,
     SlaSetup,
+    WorkTime,
     ensure_sla,
     load_webhook_demo,
 )
-from leadrelay.sla.models import Breach, Clock
+from leadrelay.sla.models import Breach, Calendar, Clock
 
 __all__ = ["has_leads", "load_demo"]
 
@@ -330,6 +353,137 @@ def _check_table() -> None:
 
 
 _check_table()
+
+# --------------------------------------------------------------------------------------
+# The sales workspace: who gets an MQL, the brief, demos, proposals, contracts, payments.
+# How an MQL reaches its manager (Assignment.How): the engine mostly, the head of sales
+# by hand now and then, a manager taking one from the queue a few times.
+_ASSIGN_HOW: _Weights = (("auto", 0.78), ("manual", 0.15), ("self", 0.07))
+_REASSIGN_SHARE = 0.015  # of the stretches a lead spends in discussion..contract
+# The assignment rules the head set: (name, order, condition, who, strategy). Language
+# rules match ``engine.lead_language``; service rules the lead's service.
+_RULES: tuple[tuple[str, int, tuple[str, str], tuple[str, ...], str], ...] = (
+    ("Англоязычные клиенты", 1, ("language", "en"), ("sales1", "sales2"), "round_robin"),
+    ("Разработка сайтов", 2, ("service", "development"), ("sales3", "sales4"), ""),
+    ("SMM", 3, ("service", "smm"), ("sales3", "sales4"), ""),
+)
+# Each named manager's profile: (weight, cap at the default size, languages).
+_PROFILES = {
+    "sales1": (3, 40, ["ru", "en"]),
+    "sales2": (3, 40, ["ru", "en"]),
+    "sales3": (2, 35, ["ru"]),
+    "sales4": (2, 30, ["ru"]),
+}
+# sales4 works an afternoon shift; sales1 is on vacation now, sales2 was ill in spring.
+_SHIFT_MANAGER = "sales4"
+_SHIFT_CALENDAR = "Смена продаж: 12:00-20:00"
+_SHIFT_HOURS = {day: [["12:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+_ABSENCES = (
+    ("sales1", "vacation", -4, 10, "Отпуск"),  # days from now: start, end
+    ("sales2", "sick", -75, -68, "Больничный"),
+)
+# A big agency has a big sales team: one more manager per this many leads past the four
+# named ones, so a manager's board holds hundreds of open leads at a million, not tens
+# of thousands.
+_LEADS_PER_MANAGER = 9000
+# Services whose leads must have a demo held before the proposal (DemoPolicy): a site
+# and an analytics set-up are bought after seeing one. Other leads get one now and then.
+_DEMO_REQUIRED = ("development", "analytics")
+_DEMO_SHARE = 0.3
+_BRIEF_BY_CLIENT = 0.78  # the rest are filled in by the manager from a call
+_STALE_MEDIAN_DAYS = 20  # a forgotten sales lead is closed as lost after about this
+_NO_RESPONSE: _Reason = ("Клиент перестал выходить на связь", "no_response")
+# Who won the deal, for about a third of the price and competitor losses.
+_COMPETITORS = (
+    "Ingate", "Ашманов и партнёры", "Kokoc Group", "SEO.RU", "iConText", "Demis Group",
+    "Артикс", "Текарт", "Фрилансер", "Студия «Веб-Точка»", "Aori", "Convert Monster",
+)  # fmt: skip
+_COMPETITOR_CODES = frozenset({"price", "competitor"})
+# Retainer services are billed monthly; development is a project; analytics is either.
+_ONE_OFF_SHARE = {"development": 1.0, "analytics": 0.5}
+_TERMS = (3, 6, 6, 12, 12, 12, 24)
+# Proposal items: (description, share of the amount); the first is the service itself.
+_ITEMS: dict[str, tuple[tuple[str, float], ...]] = {
+    "seo": (("SEO-продвижение, ежемесячно", 0.85), ("Аудит и семантическое ядро", 0.15)),
+    "ppc": (("Ведение Директа и VK Рекламы, ежемесячно", 0.9), ("Настройка кампаний", 0.1)),
+    "smm": (("Ведение сообществ, ежемесячно", 0.75), ("Таргетированная реклама", 0.25)),
+    "analytics": (("Сквозная аналитика: настройка", 0.7), ("Поддержка и отчёты", 0.3)),
+    "development": (
+        ("Разработка сайта", 0.7), ("Дизайн и прототипы", 0.2), ("Наполнение контентом", 0.1),
+    ),
+}  # fmt: skip
+_DEMO_FORMATS: _Weights = (("online", 0.65), ("office", 0.25), ("client", 0.1))
+_OFFICE = "Москва, ул. Большая Новодмитровская, 36, стр. 4, офис 412"
+_DEMO_NOTES = ("", "", "Показать кейсы по отрасли клиента", "Подготовить аудит сайта к встрече")
+_PAYMENT_SOURCES: _Weights = (("manual", 0.45), ("csv", 0.35), ("api", 0.2))
+# Where sales keeps records between moves, and the least time the records there need.
+_SALES_RECORDS = frozenset({DISCUSSION, BRIEF, PROPOSAL, CONTRACT})
+_ROOM = {DISCUSSION: 2 * _HOUR, BRIEF: 2 * _DAY, PROPOSAL: _DAY, CONTRACT: 4 * _HOUR}
+# Where a forgotten lead is closed as lost (no response) instead of waiting forever.
+_SALES_STALL = frozenset({ASSIGNED, DISCUSSION, BRIEF, PROPOSAL})
+_EPOCH = date(1970, 1, 1)
+
+
+def _iso(t: int) -> str:
+    """A moment as ``datetime.isoformat`` writes it in UTC (the events' data)."""
+    return datetime.fromtimestamp(t, UTC).isoformat()
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day if it is shorter)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+_NO_DEAL = (None, None, "", "")
+
+
+class _Deal:
+    """The sales-side records of the lead being walked, kept as lists until its walk
+    ends: a brief is filled, a demo held, a proposal accepted after they are made."""
+
+    __slots__ = (
+        "accepted", "amount", "amount_currency", "briefs", "client", "contract", "currency",
+        "demos", "email", "fill", "filled", "halves", "held", "items", "lost_to", "monthly",
+        "paid_at", "payments", "price", "proposals", "source", "term",
+    )  # fmt: skip
+
+    def __init__(self, email: str) -> None:
+        self.email = email
+        self.client: int | None = None
+        self.fill = ""  # how the brief due at the next move is filled: client, call
+        self.filled = self.held = self.accepted = self.halves = False
+        self.briefs: list[list[Any]] = []
+        self.demos: list[list[Any]] = []
+        self.proposals: list[list[Any]] = []
+        self.items: list[Row] = []
+        self.contract: list[Any] | None = None
+        self.payments: list[Row] = []
+        self.price = self.monthly = self.paid_at = 0
+        self.term: int | None = None
+        self.currency = "RUB"
+        self.amount: str | None = None  # the expected deal value, as stored
+        self.amount_currency = ""
+        self.lost_to = ""
+        self.source = "manual"
+
+    def flush(self, batch: _Batch) -> None:
+        batch.briefs.extend(tuple(row) for row in self.briefs)
+        batch.demos.extend(tuple(row) for row in self.demos)
+        batch.proposals.extend(tuple(row) for row in self.proposals)
+        batch.proposal_items.extend(self.items)
+        if self.contract is not None:
+            row = self.contract
+            dates = (row[5].isoformat(), row[6].isoformat(), row[7].isoformat())
+            batch.contracts.append((*row[:5], *dates, *row[8:]))
+        batch.payments.extend(self.payments)
+
+    def row(self) -> tuple[Any, ...]:
+        """The lead's client, deal value and currency, and who won it if lost."""
+        return (self.client, self.amount, self.amount_currency, self.lost_to)
+
 
 # --------------------------------------------------------------------------------------
 # The agency.
@@ -1157,7 +1311,8 @@ def _form(version: Any) -> _Form:
 # The summary's row counts, by _Batch table (and "leads" etc. as before).
 _COUNTED = (
     "leads", "events", "contacts", "companies", "clocks", "breaches", "notifications",
-    "bants", "answers", "referrals", "routings", "returns",
+    "bants", "answers", "referrals", "routings", "returns", "assignments", "briefs", "demos",
+    "proposals", "proposal_items", "contracts", "payments",
 )  # fmt: skip
 
 
@@ -1186,6 +1341,23 @@ class _Cast:
     common_form: _Form | None = None
     service_forms: dict[str, _Form] = field(default_factory=dict)
     need_ids: dict[str, int] = field(default_factory=dict)
+    # The sales side (_ensure_sales): the settings' strategy, each manager's weight,
+    # cap, name and e-mail; the rules as (id, name, kind, value, managers, strategy);
+    # absences as (manager, from, until); who works a shift and its hours.
+    strategy: str = "least_loaded"
+    weights: dict[int, int] = field(default_factory=dict)
+    caps: dict[int, int] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    speaks: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    emails: dict[int, str] = field(default_factory=dict)
+    rules: list[tuple[int, str, str, str, tuple[int, ...], str]] = field(default_factory=list)
+    absences: list[tuple[int, int, int]] = field(default_factory=list)
+    shift_manager: int | None = None
+    shift: WorkTime | None = None
+    expected_load: int = 1
+    demo_required: frozenset[str] = frozenset()
+    # Service code -> (service id, the brief's fields as stored, as a form, link days).
+    brief_forms: dict[str, tuple[int, str, _Form, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -1202,6 +1374,13 @@ class _Batch:
     referrals: list[Row] = field(default_factory=list)
     routings: list[Row] = field(default_factory=list)
     returns: list[Row] = field(default_factory=list)
+    assignments: list[Row] = field(default_factory=list)
+    briefs: list[Row] = field(default_factory=list)
+    demos: list[Row] = field(default_factory=list)
+    proposals: list[Row] = field(default_factory=list)
+    proposal_items: list[Row] = field(default_factory=list)
+    contracts: list[Row] = field(default_factory=list)
+    payments: list[Row] = field(default_factory=list)
 
     def tables(self) -> tuple[list[Row], ...]:
         """The rows of each table, in the order of the fields (and of writing)."""
@@ -1218,6 +1397,13 @@ class _Batch:
             self.referrals,
             self.routings,
             self.returns,
+            self.assignments,
+            self.briefs,
+            self.demos,
+            self.proposals,
+            self.proposal_items,
+            self.contracts,
+            self.payments,
         )
 
 
@@ -1270,6 +1456,40 @@ class _Generator:
         self.next_referral = ids["referral"] + 1
         self.next_routing = ids["routing"] + 1
         self.next_return = ids["return"] + 1
+        self.next_assignment = ids["assignment"] + 1
+        self.next_brief = ids["brief"] + 1
+        self.next_demo = ids["demo"] + 1
+        self.next_proposal = ids["proposal"] + 1
+        self.next_item = ids["proposal_item"] + 1
+        self.next_contract = ids["contract"] + 1
+        self.next_payment = ids["payment"] + 1
+        # The sales side: a picker per rule's managers (None: everyone), by weight.
+        self.pools: dict[int | None, _Picker] = {
+            rule[0]: _Picker([(m, cast.weights.get(m, 1)) for m in rule[4]]) for rule in cast.rules
+        }
+        self.pools[None] = _Picker([(m, cast.weights.get(m, 1)) for m in cast.managers])
+        self.speaks = cast.speaks
+        self.expected_load = cast.expected_load
+        self.how_pick = _Picker(_ASSIGN_HOW)
+        self.demo_format_pick = _Picker(_DEMO_FORMATS)
+        self.payment_source_pick = _Picker(_PAYMENT_SOURCES)
+        self.at = 0  # when the assignment being decided is made
+        self.deal: _Deal | None = None
+        self.lead_email = ""
+        self.lead_site = ""  # the request's website's host, for deals.find_client
+        # deals.find_client: the first company by website host, else by name.
+        self.company_by_host: dict[str, int] = {}
+        self.company_by_name: dict[str, int] = {}
+        self.clients: list[tuple[int, str, str, bool]] = []  # converted clients' companies
+        if ids["company"]:  # a load added to earlier data links leads to its companies too
+            for pk, name, website in (
+                Company.objects.order_by("pk")
+                .values_list("pk", "name", "website")
+                .iterator(chunk_size=20000)
+            ):
+                host = website.removeprefix("https://").removeprefix("http://").lower()
+                self.company_by_host.setdefault(host.removeprefix("www.").split("/")[0], pk)
+                self.company_by_name.setdefault(name, pk)
         self.recent: list[_Identity] = []  # ring of recent first requests, for duplicates
         self.recent_pos = 0
         self.companies: list[tuple[int, str, str, bool]] = []  # ring, for colleagues
@@ -1336,6 +1556,10 @@ class _Generator:
             company = self.companies[int(rand() * len(self.companies))]
             if company[3] == english:
                 return company
+        if self.clients and rand() < 0.03:  # a client comes back for more
+            company = self.clients[int(rand() * len(self.clients))]
+            if company[3] == english:
+                return company
         if english:
             head = _EN_COMPANY_HEADS[int(rand() * len(_EN_COMPANY_HEADS))]
             tail = _EN_COMPANY_TAILS[int(rand() * len(_EN_COMPANY_TAILS))]
@@ -1364,6 +1588,8 @@ class _Generator:
         cid = self.next_company
         self.next_company += 1
         batch.companies.append((cid, name, f"https://{domain}", received))
+        self.company_by_host.setdefault(domain.lower(), cid)
+        self.company_by_name.setdefault(name, cid)
         company = (cid, name, domain, english)
         if len(self.companies) < 20000:
             self.companies.append(company)
@@ -1541,6 +1767,8 @@ class _Generator:
             self.named_at = None
             self.lead_context = (ident.english, region, budget, ident.site, ident.position)
             self.lead_company = company
+            self.lead_email = ident.email
+            self.lead_site = ident.website.removeprefix("https://")
             hold = i in held
             state = self._walk(lead_id, received, spam, dup_of is not None, hold, force, batch)
             status, version, changed, sdr, manager, partner, routed = state[:7]
@@ -1577,6 +1805,7 @@ class _Generator:
                     first_touch,
                     fmt(due) if due is not None else None,
                     fmt(warn) if warn is not None else None,
+                    *(deal.row() if (deal := self.deal) is not None else _NO_DEAL),
                 )
             )
             self.status_counts[status] = self.status_counts.get(status, 0) + 1
@@ -1685,10 +1914,14 @@ class _Generator:
         disq_code = ""
         qualified = False  # BANT and every required answer saved
         ret: list[Any] | None = None  # a return by sales awaiting the SDR or a head
+        self.deal = deal = None  # its sales records, once a manager has it
+        how = ""
+        assignment: list[Any] = []
         while not hold:
             # ---- decide the move ----
             reason = ""
             code = ""
+            stale = False
             option_manager: int | None = None
             option_partner: int | None = None
             option_routed: int | None = None
@@ -1748,7 +1981,14 @@ class _Generator:
             elif status in _NEXT:
                 picks = self.next_pick if backward < _MAX_BACKWARD else self.next_forward_pick
                 target = picks[status].pick(rand())
-                if target == LOST:
+                if not target and status in _SALES_STALL:
+                    # Forgotten by sales: the client stops answering, and the lead is
+                    # closed as lost a month or so later (until then, it waits).
+                    target = LOST
+                    reason, code = _NO_RESPONSE
+                    stale = True
+                    lost_from = status
+                elif target == LOST:
                     reason, code = self.lost_pick.pick(rand())
                     lost_from = status
             elif status == LOST:
@@ -1776,6 +2016,7 @@ class _Generator:
                 reason = options[int(rand() * len(options))]
 
             # ---- when, and by whom ----
+            actor: int | None
             if decided is not None:
                 nt = decided[0]
             elif status == NEW and not returned and target == SDR_PROCESSING and not spam:
@@ -1784,6 +2025,8 @@ class _Generator:
                 nt = self._first_contact(t)
             else:
                 delay = self._delay(status, target)
+                if stale:
+                    delay = int(_STALE_MEDIAN_DAYS * _DAY * _SPREAD[int(rand() * _NORMAL_SIZE)])
                 # A move due out of hours: SDR work waits for the next opening, while
                 # sales work that takes days lands anywhere in a working day.
                 span = 3600 if delay < 12 * _HOUR else _WORK_END - _WORK_START - 600
@@ -1794,6 +2037,10 @@ class _Generator:
                     nt = max(nt, self.first_contact_work.back(now, int(hours * _HOUR)))
             if nt <= t:
                 nt = t + 60
+            if manager is not None and status in _SALES_RECORDS:
+                event_id, version, manager, nt = self._sales_before(
+                    lead_id, status, target, code, t, nt, manager, version, event_id, batch
+                )
             if manager_touch is not None:
                 # The manager acts before the lead moves on: when they meant to, or just
                 # before the move; a lead handed back to the queue was never touched.
@@ -1815,11 +2062,10 @@ class _Generator:
             if decided is not None:
                 actor = decided[1]
             elif target == ASSIGNED:
-                previous = manager
-                option_manager = self.sales_pick.pick(rand())
-                while option_manager == previous and len(cast.managers) > 1:
-                    option_manager = self.sales_pick.pick(rand())
-                actor = cast.head_sales if rand() < 0.3 else option_manager
+                option_manager, actor, how, assignment = self._assignee(nt, manager)
+            elif target == BRIEF and status == DISCUSSION and deal is not None and deal.fill:
+                # The client's own fill moves the lead; a call's, the manager who took it.
+                actor = None if deal.fill == "client" else manager
             elif status == AWAITING and target == SDR_PROCESSING:
                 # Whoever looked at the MQL: a sales manager from the queue or its SDR.
                 actor = self.sales_pick.pick(rand()) if rand() < 0.5 else (sdr or designated_sdr)
@@ -1850,6 +2096,12 @@ class _Generator:
             data = f'{{"version": {version}'
             if code:
                 data += f', "reason_code": "{code}"'
+            if deal is not None:
+                if target == LOST and code in _COMPETITOR_CODES and rand() < 0.33:
+                    deal.lost_to = _COMPETITORS[int(rand() * len(_COMPETITORS))]
+                    data += f', "competitor": "{deal.lost_to}"'
+                else:
+                    deal.lost_to = ""
             if target == NEW:
                 if sdr is not None:  # released to the queue: anyone may claim it again
                     sdr = None
@@ -1891,9 +2143,23 @@ class _Generator:
                 backward += 1
                 if target in (NEW, SDR_PROCESSING):
                     returned = True
+            if deal is not None and deal.fill and target == BRIEF:
+                assert manager is not None
+                event_id = self._fill_brief(lead_id, nt, at, manager, event_id, batch)
+                deal.fill = ""
             append((event_id, lead_id, at, actor, "status", status, target, reason, data))
+            if target == ASSIGNED:
+                assert manager is not None
+                if deal is None:
+                    deal = self.deal = _Deal(self.lead_email)
+                event_id = self._assigned(
+                    lead_id, nt, at, manager, actor, how, assignment, None, None,
+                    event_id + 1, batch,
+                ) - 1  # fmt: skip
+            elif target == DISCUSSION and deal is not None and deal.client is None:
+                deal.client = self._client()  # deals.link_client, when sales accepts it
             if target == REFERRED:
-                assert partner is not None
+                assert partner is not None and actor is not None
                 self._referred(lead_id, event_id, nt, at, actor, partner, reason, batch)
             elif target == ROUTED:
                 routing_id = self.next_routing
@@ -1937,6 +2203,14 @@ class _Generator:
                 version += named
         if ret is not None:
             batch.returns.append(tuple(ret))
+        if deal is not None:
+            if status == CONVERTED:
+                assert manager is not None
+                event_id = self._later_payments(lead_id, manager, event_id, batch)
+                if deal.client is not None and self.lead_site and len(self.clients) < 5000:
+                    english = self.lead_context[0]
+                    self.clients.append((deal.client, self.lead_company, self.lead_site, english))
+            deal.flush(batch)
         self.next_event = event_id
         return (
             status,
@@ -1952,6 +2226,673 @@ class _Generator:
             first_touch,
             history,
         )
+
+    # ---- the sales workspace's records ----------------------------------------------
+    def _assignee(self, at: int, previous: int | None) -> tuple[int, int | None, str, list[Any]]:
+        """Who gets an MQL at ``at`` and how (``engine.assign``): (manager, the actor, how,
+        the Assignment row's strategy, rule and why). The engine goes by the first
+        matching rule, else the settings' strategy, skipping whoever is away or off
+        shift; the head and a manager taking a lead keep to the rules' teams too."""
+        rand = self.rng.random
+        cast = self.cast
+        how = self.how_pick.pick(rand())
+        english = self.lead_context[0]
+        rule: int | None = None
+        strategy = cast.strategy
+        pool = self.pools[None]
+        for rule_id, _, kind, value, _, rule_strategy in cast.rules:
+            if (value == "en") == english if kind == "language" else value == self.lead_service:
+                rule, pool = rule_id, self.pools[rule_id]
+                strategy = rule_strategy or cast.strategy
+                break
+        away = self._away(at)
+        self.at = at
+        manager = pool.pick(rand())
+        for _ in range(12):
+            off = how == "auto" and manager == cast.shift_manager and not self._on_shift(at)
+            if manager != previous and manager not in away and not off:
+                break
+            manager = (pool if rand() < 0.7 else self.pools[None]).pick(rand())
+        if how != "auto":
+            # The head's pick goes through engine.assign; a manager's own take is a plain
+            # move, which the engine's hook records the same way.
+            if how == "manual":
+                return manager, cast.head_sales, how, ["", None, "{}"]
+            return manager, manager, how, ["", None, '{"how": "self"}']
+        return manager, None, how, [strategy, rule, self._why(manager, strategy, rule, away)]
+
+    def _on_shift(self, at: int) -> bool:
+        return self.cast.shift is None or self.cast.shift.working(at)
+
+    def _away(self, at: int) -> tuple[int, ...]:
+        return tuple(m for m, start, end in self.cast.absences if start <= at < end)
+
+    def _why(self, manager: int, strategy: str, rule: int | None, away: tuple[int, ...]) -> str:
+        """The engine's reasons (``engine.decide``): the rule, the managers it compared
+        with their open leads, cap and weight, those it skipped and why, and the one it
+        chose. At most a few of each: a big team's full lists would be most of the data."""
+        rand = self.rng.random
+        cast = self.cast
+        names = cast.names
+        english = self.lead_context[0]
+        members = self.pools[rule].items if rule is not None else cast.managers
+        open_ = int(self.expected_load * (0.5 + 0.4 * rand()))
+        considered = [(manager, open_)]
+        skipped: list[tuple[int, str]] = []
+        for m in cast.managers:
+            if m == manager:
+                continue
+            if m not in members:
+                reason = "not_in_rule"
+            elif m in away:
+                reason = "absent"
+            elif m == cast.shift_manager and not self._on_shift(self.at):
+                reason = "off_shift"
+            elif english and "en" not in self.speaks.get(m, ("en",)):
+                reason = "language"
+            else:
+                reason = ""
+            if reason:
+                if len(skipped) < 4:
+                    skipped.append((m, reason))
+            elif len(considered) < 4:
+                more = 1 + int(rand() * 5) if strategy == "least_loaded" else int(rand() * 9) - 4
+                considered.append((m, max(0, open_ + more)))
+        considered.sort()
+        rows = ", ".join(
+            f'{{"id": {m}, "name": "{names[m]}", "open": {n}, "cap": {cast.caps[m]}, '
+            f'"weight": {cast.weights[m]}}}'
+            for m, n in considered
+        )
+        gone = ", ".join(
+            f'{{"id": {m}, "name": "{names[m]}", "reason": "{r}"}}' for m, r in skipped
+        )
+        if strategy == "least_loaded":
+            because = f"least_loaded: {open_} open leads"
+        elif strategy == "weighted":
+            total = sum(cast.weights[m] for m, _ in considered)
+            because = f"weighted: weight {cast.weights[manager]} of {total}"
+        else:
+            before = [m for m, _ in considered if m < manager]
+            because = f"round_robin: next after {before[-1] if before else '-'}"
+        found = next((r for r in cast.rules if r[0] == rule), None)
+        ruled = f'{{"id": {rule}, "name": "{found[1]}"}}' if found is not None else "null"
+        return (
+            f'{{"strategy": "{strategy}", "rule": {ruled}, "considered": [{rows}], '
+            f'"skipped": [{gone}], "chosen": {{"id": {manager}, "name": "{names[manager]}"}}, '
+            f'"because": "{because}"}}'
+        )
+
+    def _assigned(
+        self,
+        lead_id: int,
+        when: int,
+        at: str,
+        manager: int,
+        actor: int | None,
+        how: str,
+        record: list[Any],
+        previous: int | None,
+        version: int | None,
+        event_id: int,
+        batch: _Batch,
+    ) -> int:
+        """The Assignment row and its ``assignment`` event (``engine.assign``), and the
+        manager told unless they took the lead themselves. Returns the next event id."""
+        strategy, rule, why = record
+        assignment_id = self.next_assignment
+        self.next_assignment += 1
+        batch.assignments.append(
+            (assignment_id, lead_id, manager, previous, at, actor, how, strategy, rule, why)
+        )
+        data = (
+            f'{{"assignment": {assignment_id}, "manager": {manager}, "how": "{how}", '
+            f'"strategy": "{strategy}", "rule": {rule if rule is not None else "null"}'
+        )
+        if version is not None:  # a reassignment moves the lead's version on
+            data += f', "version": {version}, "previous": {previous}'
+        batch.events.append((event_id, lead_id, at, actor, "assignment", "", "", "", data + "}"))
+        if how != "self":
+            told = json.dumps({"company": self.lead_company}, ensure_ascii=False)
+            key = f"assigned:{assignment_id}"
+            self._tell((manager,), lead_id, "lead_assigned_manager", told, when, key, batch)
+        return event_id + 1
+
+    def _reassign(
+        self, lead_id: int, when: int, manager: int, version: int, event_id: int, batch: _Batch
+    ) -> tuple[int, int, int]:
+        """The head gives an accepted lead to another manager (a colleague leaves, a
+        load to even out). Returns the next event id, the version, the new manager."""
+        rand = self.rng.random
+        away = self._away(when)
+        new = self.pools[None].pick(rand())
+        for _ in range(12):
+            if new != manager and new not in away:
+                break
+            new = self.pools[None].pick(rand())
+        if new == manager:
+            return event_id, version, manager
+        version += 1
+        event_id = self._assigned(
+            lead_id, when, self.fmt(when), new, self.cast.head_sales, "reassign",
+            ["", None, "{}"], manager, version, event_id, batch,
+        )  # fmt: skip
+        return event_id, version, new
+
+    def _between(self, lo: int, hi: int, share: float) -> int:
+        """A moment ``share`` of the way from ``lo`` to ``hi``, in working hours when it
+        fits, always strictly between them (given room)."""
+        x = lo + int((hi - lo) * share)
+        y = self.cal.to_work(x, int(self.rng.random() * 1800))
+        if lo < y < hi:
+            return y
+        return min(max(x, lo + 1), hi - 1)
+
+    def _sales_before(
+        self,
+        lead_id: int,
+        status: str,
+        target: str,
+        code: str,
+        t: int,
+        nt: int,
+        manager: int,
+        version: int,
+        event_id: int,
+        batch: _Batch,
+    ) -> tuple[int, int, int, int]:
+        """What the manager (or the client) records while the lead is in ``status``
+        before its move to ``target`` at ``nt``: a reassignment now and then, the brief
+        sent, demos, the proposal's versions, the contract and first payment the gates
+        want. What would happen after ``now`` has not happened yet. Returns the next
+        event id, the lead's version, its manager and when the move comes (later, if
+        the records need more room than the walk gave them)."""
+        deal = self.deal
+        assert deal is not None
+        rand = self.rng.random
+        now = self.cal.now
+        nt = max(nt, t + _ROOM[status])
+        if rand() < _REASSIGN_SHARE:
+            when = self._between(t, nt, 0.03 + 0.1 * rand())
+            if when <= now:
+                event_id, version, manager = self._reassign(
+                    lead_id, when, manager, version, event_id, batch
+                )
+                t = when
+        if status == DISCUSSION:
+            deal.fill = ""
+            if target == BRIEF and deal.filled:
+                return event_id, version, manager, nt  # filled before it went back
+            if target == BRIEF:
+                deal.fill = "client" if rand() < _BRIEF_BY_CLIENT else "call"
+            if deal.fill == "client" or (target != BRIEF and rand() < 0.35):
+                link = self.cast.brief_forms[self.lead_service][3] * _DAY
+                sent = self._between(t, nt, 0.1 + 0.5 * rand())
+                if deal.fill == "client" and nt - sent >= link:
+                    sent = self._between(max(t, nt - link + _HOUR), nt, 0.2)
+                if sent <= now:
+                    event_id = self._send_brief(lead_id, sent, manager, event_id, batch)
+        elif status == BRIEF:
+            required = self.lead_service in self.cast.demo_required
+            if target == PROPOSAL and not deal.held and (required or rand() < _DEMO_SHARE):
+                event_id = self._demos(lead_id, t, nt, manager, True, event_id, batch)
+            elif target in (LOST, PROPOSAL) and not deal.held and rand() < 0.25:
+                event_id = self._demos(lead_id, t, nt, manager, False, event_id, batch)
+        elif status == PROPOSAL:
+            event_id = self._proposals(lead_id, target, code, t, nt, manager, event_id, batch)
+        elif status == CONTRACT and (target == CONVERTED or rand() < 0.55):
+            when = self._between(t, nt, 0.1 + 0.3 * rand())
+            if when <= now:
+                event_id = self._contract(lead_id, when, manager, event_id, batch)
+            if target == CONVERTED:
+                # The first charge comes soon after signing; the deal is marked
+                # converted when the manager gets to it.
+                paid = min(when + _HOUR + int(rand() * 4 * _DAY), nt - 60)
+                if paid <= now:
+                    event_id = self._first_payment(lead_id, paid, manager, event_id, batch)
+        return event_id, version, manager, nt
+
+    def _uuid(self, row_id: int) -> str:
+        """A random UUID from the generator's Random, unique per row id: the same seed
+        gives the same data, and a second load with it no taken (unique) value."""
+        bits = self.rng.getrandbits(128) >> 64 << 64 | row_id
+        return str(uuid.UUID(int=bits, version=4))
+
+    def _client(self) -> int | None:
+        """``deals.find_client``: the first company with the request's website, else
+        with its company's name (every request that reaches sales names one)."""
+        if self.lead_site:
+            found = self.company_by_host.get(self.lead_site)
+            if found is not None:
+                return found
+        return self.company_by_name.get(self.lead_company)
+
+    # The brief.
+    def _send_brief(
+        self, lead_id: int, when: int, manager: int, event_id: int, batch: _Batch
+    ) -> int:
+        """``briefs.send_brief``: a brief made from the service's template, the link
+        e-mailed to the client. Returns the next event id."""
+        deal = self.deal
+        assert deal is not None
+        service_id, fields, _, days = self.cast.brief_forms[self.lead_service]
+        brief_id = self.next_brief
+        self.next_brief += 1
+        at = self.fmt(when)
+        expires = self.fmt(when + days * _DAY)
+        nonce = self._uuid(brief_id)
+        email = deal.email
+        for row in deal.briefs:  # a new link withdraws the ones not filled in
+            if row[11] is None and row[14] is None:
+                row[14] = at
+        deal.briefs.append(
+            [brief_id, lead_id, service_id, fields, "{}", nonce, at, manager, email, at,
+             expires, None, "", None, None]
+        )  # fmt: skip
+        data = f'{{"brief": {brief_id}, "action": "sent", "to": "{email}"}}'
+        batch.events.append((event_id, lead_id, at, manager, "brief", "", "", "", data))
+        return event_id + 1
+
+    def _fill_brief(
+        self, lead_id: int, when: int, at: str, manager: int, event_id: int, batch: _Batch
+    ) -> int:
+        """``fill_by_client`` (the link sent last) or ``fill_from_call`` (a brief made
+        and filled at once), just before the move to ``brief_filled`` they make."""
+        deal = self.deal
+        assert deal is not None
+        service_id, fields, form, _ = self.cast.brief_forms[self.lead_service]
+        values = json.dumps(self._brief_values(form, when), ensure_ascii=False)
+        client = deal.fill == "client"
+        if client:
+            row = deal.briefs[-1]
+            row[4], row[11], row[12] = values, at, "client"
+            actor = None
+            told = json.dumps({"company": self.lead_company}, ensure_ascii=False)
+            key = f"brief_filled:{row[0]}"
+            self._tell((manager,), lead_id, "brief_filled", told, when, key, batch)
+        else:
+            # A link sent and not used is the brief the manager fills in from the call.
+            open_ = [row for row in deal.briefs if row[11] is None and row[14] is None]
+            if open_:
+                row = open_[-1]
+                row[4], row[11], row[12], row[13] = values, at, "call", manager
+            else:
+                nonce = self._uuid(self.next_brief)
+                row = [self.next_brief, lead_id, service_id, fields, values, nonce, at,
+                       manager, "", None, None, at, "call", manager, None]  # fmt: skip
+                self.next_brief += 1
+                deal.briefs.append(row)
+            actor = manager
+        deal.filled = True
+        data = f'{{"brief": {row[0]}, "action": "filled", "via": "{row[12]}"}}'
+        batch.events.append((event_id, lead_id, at, actor, "brief", "", "", "", data))
+        return event_id + 1
+
+    def _brief_values(self, form: _Form, at: int) -> dict[str, Any]:
+        """Every required answer and most optional ones, as ``fields.clean`` keeps them."""
+        rand = self.rng.random
+        out: dict[str, Any] = {}
+        value = self.answers._value
+        for key, kind, required, choices in form.fields:
+            if required or rand() < 0.7:
+                found = value(key, kind, choices, at)
+                if found is not None:
+                    out[key] = found
+        return out
+
+    # Demos.
+    def _demos(
+        self, lead_id: int, t: int, nt: int, manager: int, held: bool, event_id: int,
+        batch: _Batch,
+    ) -> int:  # fmt: skip
+        """``demos.schedule_demo`` and ``update_demo``: one demo held before the proposal
+        (now and then moved, or a first one the client missed), or, for a lead that goes
+        nowhere, one cancelled or missed. Those still ahead stay scheduled."""
+        rand = self.rng.random
+        r = rand()
+        if held and r < 0.12:  # the client did not come; a second one is held
+            event_id, when = self._demo(lead_id, t, t + (nt - t) // 2, manager, "no_show",
+                                        event_id, batch)  # fmt: skip
+            return self._demo(lead_id, when, nt, manager, "held", event_id, batch)[0]
+        if held:
+            end = "rescheduled" if r < 0.22 else "held"
+        else:
+            end = "cancelled" if r < 0.5 else "no_show" if r < 0.7 else "held"
+        return self._demo(lead_id, t, nt, manager, end, event_id, batch)[0]
+
+    def _demo(
+        self, lead_id: int, t: int, nt: int, manager: int, end: str, event_id: int,
+        batch: _Batch,
+    ) -> tuple[int, int]:  # fmt: skip
+        """One demo between ``t`` and ``nt``: scheduled, then (once it is past) ``end``;
+        "rescheduled": moved once, then held. Returns the next event id and when the
+        last thing about it was recorded."""
+        deal = self.deal
+        assert deal is not None
+        rand = self.rng.random
+        now = self.cal.now
+        fmt = self.fmt
+        cast = self.cast
+        scheduled = self._between(t, nt, 0.05 + 0.15 * rand())
+        if scheduled > now:
+            return event_id, scheduled
+        minutes = (60, 60, 45, 90, 30)[int(rand() * 5)]
+        starts = self._slot(scheduled, nt, 0.45 + 0.2 * rand(), minutes)
+        kind = self.demo_format_pick.pick(rand())
+        if kind == "online":
+            location = f"https://telemost.yandex.ru/j/{int(rand() * 9e13) + 10**13}"
+        elif kind == "office":
+            location = _OFFICE
+        else:
+            location = f"Офис клиента, {self.answers.region or 'Москва'}"
+        attendees = json.dumps([deal.email, cast.emails[manager]])
+        note = _DEMO_NOTES[int(rand() * len(_DEMO_NOTES))]
+        demo_id = self.next_demo
+        self.next_demo += 1
+        uid = self._uuid(demo_id)
+        at = fmt(scheduled)
+        row = [demo_id, lead_id, fmt(starts), minutes, kind, location, attendees, "scheduled",
+               note, uid, 0, at, manager, at]  # fmt: skip
+        deal.demos.append(row)
+        events = batch.events
+        actions = [(scheduled, "scheduled", starts)]
+        last = scheduled
+        if end == "rescheduled":
+            moved = self._between(scheduled, starts, 0.5)
+            later = self._slot(starts, nt, 0.5, minutes)
+            actions.append((moved, "rescheduled", later))
+            starts = later
+            end = "held"
+        over = starts + minutes * 60
+        if end == "cancelled":
+            actions.append((self._between(scheduled, starts, 0.6), "cancelled", starts))
+        else:
+            done = over + 300 + int(rand() * 1800) if end == "held" else starts + 1800
+            actions.append((min(done, nt - 60), end, starts))
+        for when, action, begins in actions:
+            if when > now:
+                break
+            at = fmt(when)
+            row[13] = at
+            if action == "rescheduled":
+                row[2] = fmt(begins)
+                row[10] += 1
+            elif action != "scheduled":
+                row[7] = action
+                if action == "cancelled":
+                    row[10] += 1
+                elif action == "held":
+                    deal.held = True
+            data = f'{{"demo": {demo_id}, "action": "{action}", "starts_at": "{_iso(begins)}"}}'
+            events.append((event_id, lead_id, at, manager, "demo", "", "", "", data))
+            event_id += 1
+            last = when
+        return event_id, last
+
+    def _slot(self, lo: int, hi: int, share: float, minutes: int) -> int:
+        """A demo's start on the half hour in working hours, ending before ``hi``."""
+        x = self._between(lo, hi - minutes * 60 - 600, share)
+        slot = x - x % 1800
+        return slot if slot > lo else x
+
+    # Proposals.
+    def _price(self) -> None:
+        """The deal's shape from the client's budget: a retainer's monthly fee and
+        term, or a project's price, in the budget's currency."""
+        deal = self.deal
+        assert deal is not None
+        rand = self.rng.random
+        service = self.lead_service
+        budget = max(self.answers.budget, 1)
+        rub = self.answers.currency == "RUB"
+        step = 1000 if rub else 100
+        deal.currency = self.answers.currency
+        if rand() < _ONE_OFF_SHARE.get(service, 0.0):
+            deal.term = None
+            price = budget * (0.8 + 0.5 * rand())
+        else:
+            deal.term = _TERMS[int(rand() * len(_TERMS))]
+            factor = 0.3 + 0.4 * rand() if service == "ppc" else 0.6 + 0.6 * rand()
+            deal.monthly = max(30 * step if rub else 5 * step, round(budget * factor / step) * step)
+            price = deal.monthly * deal.term
+        deal.price = max(step, round(price / step) * step)
+
+    def _proposals(
+        self, lead_id: int, target: str, code: str, t: int, nt: int, manager: int,
+        event_id: int, batch: _Batch,
+    ) -> int:  # fmt: skip
+        """``proposals.save_proposal`` and ``set_proposal_state`` while the lead is in
+        ``proposal``: one to three versions, each sent; the last accepted before the
+        contract, rejected after a loss on price or to a competitor."""
+        deal = self.deal
+        assert deal is not None
+        rand = self.rng.random
+        now = self.cal.now
+        r = rand()
+        count = 1 if r < 0.55 else 2 if r < 0.88 else 3
+        if target == BRIEF:
+            count = 1
+        end = "accepted" if target == CONTRACT else ""
+        if target == LOST and code in _COMPETITOR_CODES:
+            end = "rejected"
+        if deal.price == 0:
+            self._price()
+        span = (nt - t) / count
+        for k in range(count):
+            lo = t + int(span * k)
+            hi = t + int(span * (k + 1))
+            created = self._between(lo, hi, 0.1 + 0.2 * rand())
+            if created > now:
+                break
+            if deal.proposals:
+                deal.price = max(1, round(deal.price * (0.85 + 0.12 * rand()) / 100) * 100)
+                if deal.monthly and deal.term:
+                    deal.monthly = max(1, deal.price // deal.term)
+                    deal.price = deal.monthly * deal.term
+            event_id, row = self._proposal(lead_id, created, manager, event_id, batch)
+            sent = self._between(created, hi, 0.2 + 0.3 * rand())
+            if sent > now:
+                break
+            event_id = self._proposal_state(lead_id, row, "sent", sent, manager, event_id, batch)
+            last = k == count - 1
+            state = end if last else ("rejected" if rand() < 0.45 else "")
+            if state:
+                when = self._between(sent, hi, 0.7 + 0.25 * rand())
+                if when <= now:
+                    event_id = self._proposal_state(
+                        lead_id, row, state, when, manager, event_id, batch
+                    )
+        return event_id
+
+    def _proposal(
+        self, lead_id: int, when: int, manager: int, event_id: int, batch: _Batch
+    ) -> tuple[int, list[Any]]:
+        """A new version with its items; the lead's expected deal value follows it."""
+        deal = self.deal
+        assert deal is not None
+        proposal_id = self.next_proposal
+        self.next_proposal += 1
+        version = len(deal.proposals) + 1
+        amount = f"{deal.price}.00"
+        at = self.fmt(when)
+        row = [proposal_id, lead_id, version, amount, deal.currency, deal.term, "draft", "",
+               "", "", at, manager, None, None]  # fmt: skip
+        deal.proposals.append(row)
+        service_id = self.cast.services.get(self.lead_service)
+        items = _ITEMS.get(self.lead_service) or (("Услуги агентства", 1.0),)
+        left = deal.price
+        for order, (text, share) in enumerate(items):
+            part = left if order == len(items) - 1 else int(deal.price * share)
+            left -= part
+            deal.items.append(
+                (self.next_item, proposal_id, service_id if order == 0 else None, text,
+                 f"{part}.00", order)
+            )  # fmt: skip
+            self.next_item += 1
+        deal.amount, deal.amount_currency = amount, deal.currency
+        data = (
+            f'{{"proposal": {proposal_id}, "version": {version}, "action": "created", '
+            f'"amount": "{amount}", "currency": "{deal.currency}"}}'
+        )
+        batch.events.append((event_id, lead_id, at, manager, "proposal", "", "", "", data))
+        return event_id + 1, row
+
+    def _proposal_state(
+        self, lead_id: int, row: list[Any], state: str, when: int, manager: int,
+        event_id: int, batch: _Batch,
+    ) -> int:  # fmt: skip
+        at = self.fmt(when)
+        row[6] = state
+        if state == "sent":
+            row[12] = at
+        else:
+            row[13] = at
+        if state == "accepted":
+            self.deal.accepted = True  # type: ignore[union-attr]
+        data = (
+            f'{{"proposal": {row[0]}, "version": {row[2]}, "action": "{state}", '
+            f'"amount": "{row[3]}", "currency": "{row[4]}"}}'
+        )
+        batch.events.append((event_id, lead_id, at, manager, "proposal", "", "", "", data))
+        return event_id + 1
+
+    # The contract and payments.
+    def _contract(self, lead_id: int, when: int, manager: int, event_id: int, batch: _Batch) -> int:
+        """``contracts.save_contract``: created on the accepted proposal's terms, or
+        amended to a new price when the lead comes back to the contract."""
+        deal = self.deal
+        assert deal is not None
+        at = self.fmt(when)
+        if deal.price == 0:
+            self._price()
+        kind = "one_off" if deal.term is None else "retainer"
+        signed = self.cal.day_of(when)
+        if kind == "retainer":
+            assert deal.term is not None
+            ends = _add_months(signed, deal.term) - timedelta(days=1)
+            monthly: str | None = f"{deal.monthly}.00"
+        else:
+            ends = signed + timedelta(days=30 * (1 + int(self.rng.random() * 4)))
+            monthly = None
+        value = f"{deal.price}.00"
+        row = deal.contract
+        if row is not None:  # an amendment: the price changes, the dates stay
+            signed, ends = row[5], row[7]
+        terms = [kind, signed, signed, ends, value, deal.currency, monthly]
+        if row is not None and row[4:11] == terms:
+            return event_id  # nothing to change: save_contract writes nothing
+        if row is None:
+            contract_id = self.next_contract
+            self.next_contract += 1
+            number = f"Д-{signed.year}/{contract_id:05d}"  # numbers are unique
+            row = [contract_id, lead_id, deal.client, number, kind, signed, signed, ends,
+                   value, deal.currency, monthly, at, manager, at]  # fmt: skip
+            deal.contract = row
+            action = "created"
+        else:
+            row[4:11] = terms
+            row[13] = at
+            action = "updated"
+        deal.amount, deal.amount_currency = value, deal.currency
+        data = (
+            f'{{"contract": {row[0]}, "action": "{action}", "value": "{value}", '
+            f'"currency": "{deal.currency}", "kind": "{kind}"}}'
+        )
+        batch.events.append((event_id, lead_id, at, manager, "contract", "", "", "", data))
+        return event_id + 1
+
+    def _first_payment(
+        self, lead_id: int, when: int, manager: int, event_id: int, batch: _Batch
+    ) -> int:
+        """The client's first charge, which the move to ``converted`` waits for."""
+        deal = self.deal
+        assert deal is not None and deal.contract is not None
+        contract = deal.contract
+        deal.source = self.payment_source_pick.pick(self.rng.random())
+        paid = self.cal.day_of(when)
+        if contract[4] == "retainer":
+            start = contract[6]
+            amount = contract[10]
+            end = _add_months(start, 1) - timedelta(days=1)
+        else:
+            start, end = contract[6], contract[7]
+            deal.halves = self.rng.random() < 0.4
+            amount = f"{deal.price // 2}.00" if deal.halves else contract[8]
+        return self._payment(lead_id, when, paid, amount, start, end, manager, event_id, batch)
+
+    def _payment(
+        self, lead_id: int, when: int, paid: date, amount: str, start: date, end: date,
+        manager: int, event_id: int, batch: _Batch,
+    ) -> int:  # fmt: skip
+        """``contracts.record_payment``: by hand (the manager), by the head's CSV import,
+        or by the billing system over the API (nobody)."""
+        deal = self.deal
+        assert deal is not None and deal.contract is not None
+        contract = deal.contract
+        source = deal.source
+        payment_id = self.next_payment
+        self.next_payment += 1
+        number = len(deal.payments) + 1
+        if source == "csv":
+            external = f"1C-{contract[3][2:]}-{number:02d}"
+            actor: int | None = self.cast.head_sales
+        elif source == "api":
+            external = f"inv_{self.rng.getrandbits(48):012x}"
+            actor = None
+        else:
+            external = ""
+            actor = manager
+        at = self.fmt(when)
+        deal.paid_at = when
+        paid_s = paid.isoformat()
+        deal.payments.append(
+            (payment_id, contract[0], lead_id, deal.client, paid_s, amount, contract[9],
+             start.isoformat(), end.isoformat(), source, external, "", at, actor)
+        )  # fmt: skip
+        data = (
+            f'{{"payment": {payment_id}, "amount": "{amount}", "currency": "{contract[9]}", '
+            f'"paid_on": "{paid_s}", "source": "{source}"}}'
+        )
+        batch.events.append((event_id, lead_id, at, actor, "payment", "", "", "", data))
+        return event_id + 1
+
+    def _later_payments(self, lead_id: int, manager: int, event_id: int, batch: _Batch) -> int:
+        """A converted client's charges after the first, up to now: a retainer monthly
+        until its term ends or the client leaves early, a project's second half."""
+        deal = self.deal
+        assert deal is not None and deal.contract is not None
+        contract = deal.contract
+        rand = self.rng.random
+        now = self.cal.now
+        last = deal.paid_at
+        if contract[4] == "one_off":
+            if not deal.halves:
+                return event_id
+            due = contract[7]
+            plans = [(due, f"{deal.price - deal.price // 2}.00", contract[6], contract[7])]
+        else:
+            term = deal.term or 1
+            months = term if rand() < 0.7 else 1 + int(rand() * term)
+            plans = []
+            for k in range(1, months):
+                start = _add_months(contract[6], k)
+                plans.append((start - timedelta(days=int(rand() * 5)), contract[10], start,
+                              _add_months(contract[6], k + 1) - timedelta(days=1)))  # fmt: skip
+        for paid, amount, start, end in plans:
+            when = self._day_at(paid, 10 * _HOUR + int(rand() * 7 * _HOUR))
+            if deal.source == "csv":
+                when += _DAY * (1 + int(rand() * 3))
+            when = max(when, last + 60)
+            if when > now:
+                break
+            event_id = self._payment(lead_id, when, paid, amount, start, end, manager,
+                                     event_id, batch)  # fmt: skip
+            last = when
+        return event_id
+
+    def _day_at(self, day: date, seconds: int) -> int:
+        """UTC seconds of a local day's ``seconds`` after midnight."""
+        return (day - _EPOCH).days * _DAY + seconds - self.cal.offset
 
     # ---- the SDR workspace's records ------------------------------------------------
     def _qualify(
@@ -2261,7 +3202,7 @@ class _Generator:
 _HASH_THREADS = 4
 
 
-def _ensure_agency() -> tuple[_Cast, list[str]]:
+def _ensure_agency(leads: int = 0) -> tuple[_Cast, list[str]]:
     """Departments, teams, users, partners, sources and services; existing ones reused."""
     departments: dict[str, Department] = {}
     for kind, name in _DEPARTMENTS:
@@ -2305,6 +3246,14 @@ def _ensure_agency() -> tuple[_Cast, list[str]]:
     sdrs, managers = ids(Role.SDR), ids(Role.SALES)
     if not sdrs or not managers:
         raise RuntimeError("demo: no SDR or sales manager account could be set up")
+    sales_teams = [teams[name] for kind, name in _TEAMS if kind == "sales"]
+    _extra_managers(leads, sales_teams, departments["sales"])
+    managers += list(
+        User.objects.filter(username__startswith="sales_", role=Role.SALES, is_active=True)
+        .exclude(pk__in=managers)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
     partners = []
     partner_info: dict[int, tuple[str, str, tuple[str, ...]]] = {}
@@ -2382,6 +3331,166 @@ def _ensure_agency() -> tuple[_Cast, list[str]]:
 
 
 # --------------------------------------------------------------------------------------
+# The sales team's set-up, with the ORM: profiles, rules, absences, policies, briefs.
+def _fields_form(fields: list[dict[str, Any]]) -> _Form:
+    out = []
+    for f in fields:
+        choices = tuple(str(c["value"]) for c in f.get("choices") or [])
+        out.append((str(f["key"]), str(f["type"]), bool(f.get("required")), choices))
+    return _Form(0, 0, 0, tuple(out))
+
+
+def _extra_managers(leads: int, teams: list[Team], department: Department) -> None:
+    """One more sales manager per ``_LEADS_PER_MANAGER`` leads past the four named ones
+    (they never sign in: no password), alternating between the sales teams."""
+    wanted = max(0, round(leads / _LEADS_PER_MANAGER) - 4)
+    have = set(
+        User.objects.filter(username__startswith="sales_").values_list("username", flat=True)
+    )
+    rng = random.Random(4)
+    new = []
+    for k in range(wanted):
+        username = f"sales_{k + 5}"
+        female = k % 2 == 1
+        pool = _POOLS[(True, female)]
+        first = pool.first[int(rng.random() * len(pool.first))]
+        last = pool.last[int(rng.random() * len(pool.last))]
+        if username in have:
+            continue
+        new.append(
+            User(
+                username=username,
+                password=make_password(None),
+                role=Role.SALES,
+                first_name=first[0],
+                last_name=last[0],
+                email=f"{username}@agency.example",
+                department=department,
+                team=teams[k % len(teams)],
+            )
+        )
+    User.objects.bulk_create(new)
+
+
+def _ensure_sales(cast: _Cast, leads: int, moment: datetime, first: date, last: date) -> None:
+    """Profiles (weights, caps, languages, one shift calendar), absences, the settings
+    (automatic, least loaded) and rules, the demo policies; then what the generator
+    reads of them and of the brief templates into ``cast``. Existing rows are kept."""
+    users = {
+        u.username: u
+        for u in User.objects.filter(role=Role.SALES, is_active=True).select_related("team")
+    }
+    managers = [u for u in users.values() if u.pk in set(cast.managers)]
+    managers.sort(key=lambda u: cast.managers.index(u.pk))
+    per = leads * 0.034 / max(1, len(managers))  # open sales leads a manager holds
+    cast.expected_load = max(1, int(per))
+    shift, _ = Calendar.objects.get_or_create(
+        name=_SHIFT_CALENDAR,
+        defaults={"timezone": "Europe/Moscow", "country": "RU", "hours": _SHIFT_HOURS},
+    )
+    existing = set(ManagerProfile.objects.values_list("user_id", flat=True))
+    profiles = []
+    for k, user in enumerate(managers):
+        named = _PROFILES.get(user.username)
+        weight, cap, languages = named or (1 + k % 3, 30, ["ru", "en"] if k % 3 == 0 else ["ru"])
+        if user.pk not in existing:
+            profiles.append(
+                ManagerProfile(
+                    user=user,
+                    weight=weight,
+                    cap=max(cap, int(per * 1.6)),
+                    languages=languages,
+                    calendar=shift if user.username == _SHIFT_MANAGER else None,
+                )
+            )
+    ManagerProfile.objects.bulk_create(profiles)
+    found = {p.user_id: p for p in ManagerProfile.objects.filter(user__in=managers)}
+    settings_row = AssignmentSettings.get()
+    if settings_row.pk is None:
+        settings_row.mode = AssignmentSettings.Mode.AUTO
+        settings_row.strategy = Strategy.LEAST_LOADED
+        settings_row.default_cap = max(settings_row.default_cap, int(per * 2))
+        settings_row.save()
+    now_day = int(moment.timestamp()) // _DAY * _DAY
+    for username, kind, start, end, note in _ABSENCES:
+        away = users.get(username)
+        if away is None:
+            continue
+        starts = datetime.fromtimestamp(now_day + start * _DAY + 6 * _HOUR, UTC)
+        Absence.objects.get_or_create(
+            user=away,
+            kind=kind,
+            starts_at=starts,
+            defaults={"ends_at": starts + timedelta(days=end - start), "note": note},
+        )
+    smm_team = "Продажи: SMM и разработка"
+    for name, order, (kind, value), _named, strategy in _RULES:
+        rule = AssignmentRule.objects.filter(name=name).first()
+        if rule is None:
+            rule = AssignmentRule.objects.create(
+                name=name,
+                order=order,
+                language=value if kind == "language" else "",
+                service_id=cast.services.get(value) if kind == "service" else None,
+                strategy=strategy,
+            )
+            if kind == "language":
+                chosen = [u for u in managers if value in found[u.pk].languages]
+            else:
+                chosen = [u for u in managers if u.team is not None and u.team.name == smm_team]
+            rule.managers.set(chosen)
+    for code in _DEMO_REQUIRED:
+        if code in cast.services:
+            DemoPolicy.objects.get_or_create(
+                service_id=cast.services[code], defaults={"demo_required": True}
+            )
+
+    # What the generator needs of it, read back as the engine and presale read it.
+    cast.strategy = AssignmentSettings.get().strategy
+    cast.weights = {u.pk: found[u.pk].weight if u.pk in found else 1 for u in managers}
+    default_cap = AssignmentSettings.get().default_cap
+    for u in managers:
+        limit = found[u.pk].cap if u.pk in found else None
+        cast.caps[u.pk] = limit if limit is not None else default_cap
+    cast.names = {u.pk: str(u) for u in managers}
+    cast.speaks = {u.pk: tuple(found[u.pk].languages or ()) for u in managers if u.pk in found}
+    cast.emails = {u.pk: u.email for u in managers}
+    cast.rules = []
+    for rule in AssignmentRule.objects.filter(active=True).prefetch_related("managers"):
+        codes = {pk: code for code, pk in cast.services.items()}
+        ids = tuple(m.pk for m in rule.managers.all() if m.pk in cast.weights)
+        if rule.language:
+            kind, value = "language", rule.language
+        elif rule.service_id is not None and not rule.region and not rule.budget_band:
+            kind, value = "service", codes.get(rule.service_id, "")
+        else:
+            continue  # a rule the demo's leads would not be told apart by
+        if ids:
+            cast.rules.append((rule.pk, rule.name, kind, value, ids, rule.strategy))
+    cast.absences = [
+        (a.user_id, int(a.starts_at.timestamp()), int(a.ends_at.timestamp()))
+        for a in Absence.objects.filter(user__in=managers)
+    ]
+    for profile in found.values():
+        if profile.calendar is not None:
+            cast.shift_manager = profile.user_id
+            cast.shift = WorkTime(profile.calendar.business_calendar(), first, last)
+            break
+    cast.demo_required = frozenset(
+        code
+        for code, pk in cast.services.items()
+        if DemoPolicy.objects.filter(service_id=pk, demo_required=True).exists()
+    )
+    days = BriefTemplate._meta.get_field("link_days").get_default()
+    for code, pk in cast.services.items():
+        template = BriefTemplate.objects.filter(service_id=pk).first()
+        fields = template_fields(Service.objects.get(pk=pk))
+        link = template.link_days if template is not None and template.link_days else days
+        text = json.dumps(fields, ensure_ascii=False)
+        cast.brief_forms[code] = (pk, text, _fields_form(fields), link)
+
+
+# --------------------------------------------------------------------------------------
 # Bulk writing with the database cursor.
 _LEAD_FIELDS = (
     "id", "status", "version", "name", "email", "phone", "company", "website", "message",
@@ -2389,7 +3498,8 @@ _LEAD_FIELDS = (
     "duplicate_of", "partner", "routed_to", "end_reason", "end_reason_code",
     "status_changed_at",
     "reached_mql_at", "reached_sql_at", "reached_sal_at", "reached_proposal_at",
-    "reached_deal_at", "first_touch_at", "sla_due_at", "sla_warn_at",
+    "reached_deal_at", "first_touch_at", "sla_due_at", "sla_warn_at", "client",
+    "deal_amount", "deal_currency", "lost_to",
 )  # fmt: skip
 _EVENT_FIELDS = (
     "id", "lead", "at", "actor", "kind", "from_status", "to_status", "reason", "data",
@@ -2421,6 +3531,30 @@ _RETURN_FIELDS = (
     "state", "sdr_note", "decided_at", "judge", "judge_note", "judged_at",
 )  # fmt: skip
 _COMPANY_FIELDS = ("id", "name", "website", "created_at")
+_ASSIGNMENT_FIELDS = (
+    "id", "lead", "manager", "previous", "at", "by", "how", "strategy", "rule", "why",
+)  # fmt: skip
+_BRIEF_FIELDS = (
+    "id", "lead", "service", "fields", "values", "nonce", "created_at", "created_by",
+    "sent_to", "sent_at", "expires_at", "filled_at", "filled_via", "filled_by", "revoked_at",
+)  # fmt: skip
+_DEMO_FIELDS = (
+    "id", "lead", "starts_at", "duration_minutes", "format", "location", "attendees", "state",
+    "note", "uid", "sequence", "created_at", "created_by", "updated_at",
+)  # fmt: skip
+_PROPOSAL_FIELDS = (
+    "id", "lead", "version", "amount", "currency", "term_months", "state", "note",
+    "attachment", "attachment_name", "created_at", "created_by", "sent_at", "decided_at",
+)  # fmt: skip
+_ITEM_FIELDS = ("id", "proposal", "service", "description", "amount", "order")
+_CONTRACT_FIELDS = (
+    "id", "lead", "client", "number", "kind", "signed_on", "starts_on", "ends_on", "value",
+    "currency", "monthly_fee", "created_at", "created_by", "updated_at",
+)  # fmt: skip
+_PAYMENT_FIELDS = (
+    "id", "contract", "lead", "client", "paid_on", "amount", "currency", "period_start",
+    "period_end", "source", "external_id", "note", "created_at", "created_by",
+)  # fmt: skip
 
 
 def _column(f: Any) -> str:
@@ -2469,6 +3603,7 @@ class _Table:
 # foreign keys: it would check them row by row at commit.)
 _APPENDED = frozenset(
     {"clock", "breach", "notification", "bant", "answers", "referral", "routing", "return"}
+    | {"assignment", "brief", "demo", "proposal", "proposal_item", "contract", "payment"}
 )
 
 
@@ -2492,6 +3627,13 @@ class _Writer:
             "referral": _Table.of(Referral, _REFERRAL_FIELDS),
             "routing": _Table.of(Routing, _ROUTING_FIELDS),
             "return": _Table.of(Return, _RETURN_FIELDS),
+            "assignment": _Table.of(Assignment, _ASSIGNMENT_FIELDS),
+            "brief": _Table.of(Brief, _BRIEF_FIELDS),
+            "demo": _Table.of(Demo, _DEMO_FIELDS),
+            "proposal": _Table.of(Proposal, _PROPOSAL_FIELDS),
+            "proposal_item": _Table.of(ProposalItem, _ITEM_FIELDS),
+            "contract": _Table.of(Contract, _CONTRACT_FIELDS),
+            "payment": _Table.of(Payment, _PAYMENT_FIELDS),
         }
         self.sql: dict[str, str] = {}
         q = connection.ops.quote_name
@@ -2643,6 +3785,13 @@ class _Writer:
         self.write("referral", batch.referrals)
         self.write("routing", batch.routings)
         self.write("return", batch.returns)
+        self.write("assignment", batch.assignments)
+        self.write("brief", batch.briefs)
+        self.write("demo", batch.demos)
+        self.write("proposal", batch.proposals)
+        self.write("proposal_item", batch.proposal_items)
+        self.write("contract", batch.contracts)
+        self.write("payment", batch.payments)
 
     def finish(self) -> None:
         """Rebuild dropped indexes, move PostgreSQL's id sequences past the new rows."""
@@ -2810,15 +3959,11 @@ def load_demo(
         return now
 
     with transaction.atomic():
-        cast, passwords = _ensure_agency()
-        epoch = date(1970, 1, 1)
-        sla = ensure_sla(
-            moment,
-            cast.sdr_team,
-            cast.lead_sdr,
-            epoch + timedelta(days=calendar.first_day - 1),
-            epoch + timedelta(days=calendar.last_day + 1),
-        )
+        cast, passwords = _ensure_agency(leads)
+        first = _EPOCH + timedelta(days=calendar.first_day - 1)
+        last = _EPOCH + timedelta(days=calendar.last_day + 1)
+        sla = ensure_sla(moment, cast.sdr_team, cast.lead_sdr, first, last)
+        _ensure_sales(cast, leads, moment, first, last)
         mark = lap("agency", started)
         writer = _Writer()
         try:

@@ -25,6 +25,7 @@ from leadrelay.qualify.answers import save_answers, save_bant, set_service
 from leadrelay.qualify.handoff import is_return
 from leadrelay.qualify.models import Answers, Bant, ReasonCode, Referral, Return, Routing
 from leadrelay.sla.models import Breach, Clock
+from tests.demo.sales_replay import SALES_KINDS, SalesReplay, assert_same_sales
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 REACHED = [f"reached_{s.value}_at" for s in STAGE_ORDER]
@@ -33,8 +34,13 @@ VERSIONED = ("created", "status", "touch", "owner")
 
 
 def bumps(e: LeadEvent) -> bool:
-    """Whether ``e`` moved its lead's version on (naming the service does)."""
-    return e.kind in VERSIONED or (e.kind == "qualification" and "service" in e.data)
+    """Whether ``e`` moved its lead's version on (naming the service does, and a
+    reassignment)."""
+    if e.kind == "qualification":
+        return "service" in e.data
+    if e.kind == "assignment":
+        return "version" in e.data
+    return e.kind in VERSIONED
 
 
 pytestmark = pytest.mark.django_db
@@ -167,14 +173,35 @@ def test_every_event_is_an_allowed_move_or_touch_by_someone_who_may_make_it() ->
         status, sdr, manager = Status.NEW, None, None
         version = 1
         for i, e in enumerate(later):
-            # A head's decision on a dispute is recorded with the move it makes.
-            same_moment = e.kind == "return" and previous.kind == "status"
+            # A head's decision on a dispute is recorded with the move it makes; an
+            # assignment follows the move into assigned, a brief's fill precedes its move.
+            same_moment = (e.kind, previous.kind) in (
+                ("return", "status"),
+                ("assignment", "status"),
+                ("status", "brief"),
+            )
             assert e.at > previous.at or (same_moment and e.at == previous.at), lead_id
             assert e.at <= NOW
             if bumps(e):
                 version += 1
                 assert e.data.get("version", version) == version
-            assert e.actor_id is not None
+            if e.kind in SALES_KINDS:
+                manager = check_sales_event(e, previous, status, manager, users)
+                previous = e
+                continue
+            if e.actor_id is None:
+                # Nobody: the engine's assignment, the client's brief (checked above).
+                assert e.kind == "status", lead_id
+                nxt = later[i + 1] if i + 1 < len(later) else None
+                auto = nxt is not None and nxt.kind == "assignment" and nxt.data["how"] == "auto"
+                client = previous.kind == "brief" and previous.data.get("via") == "client"
+                assert (auto and e.to_status == Status.ASSIGNED) or (
+                    client and e.to_status == Status.BRIEF_FILLED
+                ), lead_id
+                status = Status(e.to_status)
+                manager = e.data.get("manager", manager)
+                previous = e
+                continue
             actor = users[e.actor_id]
             if e.kind == "touch":
                 # log_touch: an open lead, by its owner (an SDR may take an unowned one).
@@ -241,6 +268,53 @@ def test_every_event_is_an_allowed_move_or_touch_by_someone_who_may_make_it() ->
             previous = e
 
 
+def check_sales_event(
+    e: LeadEvent, previous: LeadEvent, status: str, manager: int | None, users: dict[int, User]
+) -> int | None:
+    """A sales record's event: in a status where the function allows it, by the lead's
+    manager or the head of sales (nobody for the engine, the client's fill and the
+    billing system's payment). Returns the lead's manager after it."""
+    from leadrelay.deals.contracts import CONTRACT_OPEN
+    from leadrelay.deals.proposals import PROPOSAL_OPEN
+    from leadrelay.presale.briefs import BRIEF_OPEN
+    from leadrelay.sales.access import PAYABLE, SALES_OPEN
+
+    data = e.data
+    actor = users.get(e.actor_id or 0)
+    by_head = actor is not None and actor.role == Role.HEAD_SALES
+    if e.kind == "assignment":
+        how = data["how"]
+        if how == "reassign":
+            assert status in SALES_OPEN and by_head and data["previous"] == manager
+        else:
+            assert (previous.kind, previous.to_status, previous.at) == ("status", "assigned", e.at)
+            assert previous.data["manager"] == data["manager"] == manager
+            assert previous.actor_id == e.actor_id
+            assert (how == "auto") == (actor is None)
+            assert how != "manual" or by_head
+            assert how != "self" or (actor is not None and actor.pk == manager)
+        assert users[data["manager"]].role == Role.SALES
+        return int(data["manager"])
+    if e.kind == "brief":
+        assert status in BRIEF_OPEN, (e.lead_id, status)
+        if data.get("via") == "client":
+            assert actor is None
+            return manager
+    elif e.kind == "demo":
+        assert status in BRIEF_OPEN, (e.lead_id, status)
+    elif e.kind == "proposal":
+        assert status in PROPOSAL_OPEN, (e.lead_id, status)
+    elif e.kind == "contract":
+        assert status in CONTRACT_OPEN, (e.lead_id, status)
+    else:
+        assert status in PAYABLE, (e.lead_id, status)
+        if data["source"] == "api":
+            assert actor is None
+            return manager
+    assert actor is not None and (actor.pk == manager or by_head), (e.lead_id, e.kind)
+    return manager
+
+
 def reason_codes() -> dict[str, set[str]]:
     out: dict[str, set[str]] = defaultdict(set)
     for kind, code in ReasonCode.objects.filter(active=True).values_list("kind", "code"):
@@ -278,11 +352,13 @@ def replay_twin(
         NewLead(
             email=lead.email,
             company=lead.company,
+            website=lead.website,  # deals.link_client finds the client by it
             service=None if named else lead.service,
             received_at=lead.received_at,
         )
     )
     returned: dict[int, int] = {}  # the demo's Return id -> the twin's
+    sales = SalesReplay(lead, twin, users)
 
     def last(kind: str) -> LeadEvent:
         event = twin.events.filter(kind=kind).order_by("-id").first()
@@ -291,6 +367,13 @@ def replay_twin(
 
     for i, e in enumerate(events[1:], start=1):
         data = e.data
+        if e.kind in SALES_KINDS:
+            sales.twin = twin
+            sales.apply(events, i)
+            twin.refresh_from_db()
+            continue
+        if sales.made_by_function(events, i):
+            continue  # the next (or the last) event's function makes this move
         assert e.actor_id is not None
         actor = users[e.actor_id]
         if e.kind == "touch":
@@ -331,6 +414,7 @@ def replay_twin(
                 partner=partners.get(data.get("partner") or 0),
                 department=departments.get(data.get("routed_to") or 0),
                 reason_code=data.get("reason_code", ""),
+                competitor=data.get("competitor", ""),
             )
             twin = move_lead(
                 actor,
@@ -379,6 +463,7 @@ def test_rows_are_what_the_domain_functions_leave_after_the_same_history() -> No
             assert getattr(twin, name) == getattr(lead, name), (lead.pk, name)
         assert_same_clocks(lead, twin)
         assert_same_records(lead, twin)
+        assert_same_sales(lead, twin)
         states.update(Return.objects.filter(lead=lead).values_list("state", flat=True))
     assert set(states) == {"open", "accepted", "disputed", "upheld", "overturned"}, states
 
