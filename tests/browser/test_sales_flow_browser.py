@@ -301,10 +301,10 @@ def test_a_manager_returns_a_lead_to_the_sdr(
     assert _fits(page)
     page.screenshot(path=screenshot_dir / f"sales_return_form_{language}.png")
     form.locator("button[type=submit]").click()
-    # The lead is the SDR's again and out of the manager's sight: the form is gone.
-    expect(page.locator("form[action$='/assignment/return/']")).to_have_count(0)
-
-    page.goto(f"{live_server.url}/board/")
+    # The lead is the SDR's again and out of the manager's sight: back on the board.
+    expect(page).to_have_url(re.compile(r"/board/$"))
+    returned_note = _said(language, lambda: translation.gettext("Returned to the SDR."))
+    expect(page.locator(".messages .alert-success")).to_have_text(returned_note)
     expect(page.locator(".board")).to_be_visible()
     expect(page.locator(f"#card-{lead.pk}")).to_have_count(0)
     page.context.close()
