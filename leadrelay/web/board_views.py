@@ -415,6 +415,7 @@ class _CardMaker:
         self.lost_label = escape(str(MOVE_LABELS[Status.LOST]))
         self.ages: dict[tuple[int, int], str] = {}
         self.moves: dict[tuple[str, bool], tuple[str, str, bool]] = {}
+        self.move_forms: dict[tuple[str, bool], str] = {}
         self._lost_form: str | None = None
 
     @property
@@ -486,19 +487,35 @@ class _CardMaker:
         )
 
     def _moves_html(self, key: str, version: str, status: str, manager_id: int | None) -> str:
+        """A card's move forms: written once per status and owner with the lead's id and
+        version left as ``{key}`` and ``{version}``, then filled in for each card."""
+        pattern_key = (status, manager_id == self.user.pk)
+        if pattern_key not in self.move_forms:
+            self.move_forms[pattern_key] = self._moves_pattern(status, manager_id)
+        return self.move_forms[pattern_key].format(key=key, version=version)
+
+    def _moves_pattern(self, status: str, manager_id: int | None) -> str:
         buttons, _drops, lost = self.moves_of(status, manager_id)
         if not (buttons or lost):
             return ""
-        url = self.move_url.format(key)
-        form = {"url": url, "key": key, "hidden": self.hidden, "version": version}
+        # Braces in the labels or the token must survive the per-card format().
+        form = {
+            "url": self.move_url.replace("{}", "{key}"),
+            "key": "{key}",
+            "hidden": self.hidden.replace("{", "{{").replace("}", "}}"),
+            "version": "{version}",
+        }
         parts = []
         if buttons:
-            parts.append(_FORM.format(cls="board-move", body=buttons, **form))
+            body = buttons.replace("{", "{{").replace("}", "}}")
+            parts.append(_FORM.format(cls="board-move", body=body, **form))
         if lost:
-            lost_form = _FORM.format(cls="board-lost-form", body=self.lost_form(), **form)
+            body = self.lost_form().replace("{", "{{").replace("}", "}}")
+            lost_form = _FORM.format(cls="board-lost-form", body=body, **form)
+            label = self.lost_label.replace("{", "{{").replace("}", "}}")
             parts.append(
                 '<details class="board-lost"><summary class="btn btn-sm btn-danger">'
-                f"{self.lost_label}</summary>{lost_form}</details>"
+                f"{label}</summary>{lost_form}</details>"
             )
         return '\n  <div class="board-moves">' + "".join(parts) + "</div>"
 
