@@ -185,7 +185,7 @@ def test_a_deal_from_mql_to_converted(
     page.locator("#presale-demos .demo-scheduled button[name=state][value=held]").click()
     expect(page.locator("#presale-demos .demo-held")).to_be_visible()
     expect(page.locator("#presale-demos .alert-warning")).to_have_count(0)
-    page.locator("#presale-brief").scroll_into_view_if_needed()
+    page.evaluate("window.scrollTo(0, 0)")  # the head: the status and the message
     page.screenshot(path=screenshot_dir / f"sales_5_presale_{language}.png")
 
     # The proposal: one item, sent, then accepted; its amount is the expected value.
@@ -237,6 +237,7 @@ def test_a_deal_from_mql_to_converted(
     _move(page, Status.CONVERTED, language)
     assert _said(language, lambda: money(Decimal("360000"), "RUB")) in _text(value)
     assert _fits(page), f"the converted lead scrolls sideways in {language}"
+    page.evaluate("window.scrollTo(0, 0)")  # the head: the status and the message
     page.screenshot(path=screenshot_dir / f"sales_7_converted_{language}.png")
     page.locator("#deals-panel").screenshot(
         path=screenshot_dir / f"sales_8_converted_deal_{language}.png"
