@@ -969,7 +969,10 @@ def board_move(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
     again with a message (post/redirect/get)."""
     user = _user(request)
     if not works_sales(user):
-        return _forbidden(request, _("The board is the sales team's."))
+        message = _("The board is the sales team's.")
+        if _partial(request):
+            return _card_response(request, user, lead_id, status=403, notice=Notice(message))
+        return _forbidden(request, message)
     form = BoardMoveForm(request.POST)
     if not form.is_valid():
         message = _("The form is out of date; reload the board.")

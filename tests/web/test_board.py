@@ -332,6 +332,8 @@ def test_roles_outside_sales_may_not_move_from_the_board(
         f"/board/move/{lead.pk}/", {"to": "discussion", "version": lead.version}, headers=HTMX
     )
     assert response.status_code == 403
+    assert response.text.startswith(f'<li id="card-{lead.pk}" class="board-card is-gone">')
+    assert "The board is the sales team&#x27;s." in response.text
     assert state_of(lead) == before
 
 
