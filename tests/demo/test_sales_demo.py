@@ -4,6 +4,7 @@ when its move is made, and the default demo has a live workspace to show."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from leadrelay.catalog.models import Partner
 from leadrelay.deals.models import Contract, Payment, Proposal, ProposalItem
 from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.leads.statuses import Status
+from leadrelay.notify.models import Notification
 from leadrelay.presale.models import Brief, Demo, DemoPolicy
 from leadrelay.sales import engine
 from leadrelay.sales.access import SALES_OPEN
@@ -215,14 +217,13 @@ def test_the_default_demo_has_a_live_sales_workspace() -> None:
 
 
 def demo_notifications() -> list[str]:
-    from leadrelay.notify.models import Notification
-
+    """The sales notifications of the last two days, keyed as the functions key them."""
     kinds = ("lead_assigned_manager", "brief_filled")
-    return list(
-        Notification.objects.filter(kind__in=kinds, created_at__gte=RECENT).values_list(
-            "kind", flat=True
-        )
-    )
+    found = Notification.objects.filter(kind__in=kinds, created_at__gte=RECENT)
+    prefix = {"lead_assigned_manager": "assigned", "brief_filled": "brief_filled"}
+    for kind, key, user in found.values_list("kind", "dedup_key", "user_id"):
+        assert re.fullmatch(rf"{prefix[kind]}:\d+:{user}", key), key
+    return list(found.values_list("kind", flat=True))
 
 
 def sales_fingerprint(skip: int) -> list[tuple[Any, ...]]:

@@ -51,7 +51,8 @@ def owners_at(events: list[LeadEvent], at: datetime) -> tuple[int | None, int | 
 
 @pytest.fixture
 def loaded() -> dict[str, Any]:
-    summary = load(900)
+    # (Seed 8: the few warnings of seed 7 older than two hours all happen to be unread.)
+    summary = load(900, seed=8)
     leads = {lead.pk: lead for lead in Lead.objects.all()}
     events: dict[int, list[LeadEvent]] = defaultdict(list)
     for e in LeadEvent.objects.order_by("lead_id", "at", "id"):
@@ -155,9 +156,9 @@ def test_clocks_follow_the_rules_the_history_and_the_calendar(loaded: dict[str, 
             ]
             assert [c.started_at for c in ours] == [history[i].at for i in entries], lead_id
             for clock, i in zip(ours, entries, strict=True):
-                after = history[i + 1 :]
-                if kind == ClockKind.ASSIGNMENT:
-                    after = [e for e in after if e.kind == "status"]
+                # (An assignment's record, at the move's moment, stops nothing.)
+                stoppers = ("status",) if kind == ClockKind.ASSIGNMENT else ("status", "touch")
+                after = [e for e in history[i + 1 :] if e.kind in stoppers]
                 stop = after[0] if after else None
                 if stop is None:
                     assert clock.outcome == Clock.Outcome.RUNNING, lead_id
