@@ -540,6 +540,8 @@ class HistoryRow:
 
 def assignment_panel(user: User, lead: Lead) -> panels.Panel | None:
     """Accept / return for the manager, (re)assign for the head, and the history."""
+    if lead.reached_mql_at is None:
+        return None  # never handed to sales: nothing to assign, no history (no query)
     history = [
         HistoryRow(a, Why.of(a.why))
         for a in Assignment.objects.filter(lead=lead)

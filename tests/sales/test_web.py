@@ -128,7 +128,8 @@ def test_a_bad_assignment_from_the_queue_changes_nothing(
     # Without JavaScript: back to the queue, the message on it.
     response = client.post(f"/assignment/{lead.pk}/assign/", data, follow=True)
     assert response.redirect_chain[-1][0] == "/assignment/"
-    assert 'class="alert alert-error"' in text(response) or "error" in text(response)
+    assert 'class="alert alert-error"' in text(response)
+    assert Lead.objects.get(pk=lead.pk).status == Status.AWAITING_ASSIGNMENT
 
 
 def test_assign_all_now_runs_the_engine_once_even_in_manual_mode(
@@ -324,3 +325,16 @@ def test_the_panel_costs_the_same_however_long_the_history(
     mine = [q for q in four.captured_queries if "sales_assignment" in q["sql"]]
     assert len(mine) == 1
     assert len(four) <= len(one) + 1  # the history names the people (one join, no more)
+
+
+def test_the_panel_costs_nothing_on_a_request_never_handed_to_sales(
+    cast: dict[str, User], login: Login, make_lead: Callable[..., Lead]
+) -> None:
+    from tests.factories import walk
+
+    lead = walk(make_lead(), cast["sdr"], Status.SDR_PROCESSING)
+    client = login(cast["sdr"])
+    with CaptureQueriesContext(connection) as queries:
+        page = text(client.get(f"/leads/{lead.pk}/"))
+    assert 'id="assignment-panel"' not in page
+    assert not [q for q in queries.captured_queries if "sales_assignment" in q["sql"]]
