@@ -270,9 +270,9 @@ def send_brief(
     with transaction.atomic():
         lead = _lead_for_brief(actor, lead_id)
         address = check_email(to or lead.email, "to")
-        Brief.objects.select_for_update().filter(
-            lead=lead, filled_at__isnull=True, revoked_at__isnull=True
-        ).update(revoked_at=now)
+        Brief.objects.filter(lead=lead, filled_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
         brief = _make(actor, lead, now)
         brief.sent_to = address
         brief.sent_at = now
