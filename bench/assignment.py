@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -43,6 +44,7 @@ def _parse() -> argparse.Namespace:
 
 ARGS = _parse() if __name__ == "__main__" else None
 CREATED_PG = False
+SCRATCH = ""
 if ARGS is not None:
     if ARGS.database_url:
         import psycopg
@@ -58,7 +60,8 @@ if ARGS is not None:
         CREATED_PG = True
         os.environ["DATABASE_URL"] = ARGS.database_url
     else:
-        os.environ["LEADRELAY_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-assign-")
+        SCRATCH = tempfile.mkdtemp(prefix="bench-assign-")
+        os.environ["LEADRELAY_DATA_DIR"] = SCRATCH
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadrelay.settings")
 
 import django  # noqa: E402
@@ -151,23 +154,23 @@ class Rate:
         return f"{self.leads / self.seconds:>10,.0f} {self.leads / max(self.cpu, 1e-9):>10,.0f}"
 
 
-def run_engine(strategy: str, n: int, batch: int) -> tuple[float, int, float]:
+def run_engine(strategy: str, n: int, batch: int) -> tuple[Rate, int, float]:
     AssignmentSettings.objects.update_or_create(
         pk=1,
         defaults={"mode": "auto", "strategy": strategy, "default_cap": 1_000_000, "credits": {}},
     )
     burst(n)
     connection.queries_log.clear()  # the log keeps 9,000 at most: count from empty
+    start, cpu = time.perf_counter(), time.process_time()
     with CaptureQueriesContext(connection) as one:
         first = assign_next(limit=batch)
     done = first
-    start, cpu = time.perf_counter(), time.process_time()
     while (count := assign_next(limit=batch)) > 0:
         done += count
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     left = Lead.objects.filter(status=Status.AWAITING_ASSIGNMENT).count()
     close_all()
-    return Rate(done - first, seconds, cpu), left, len(one) / max(first, 1)
+    return Rate(done, seconds, cpu), left, len(one) / max(first, 1)
 
 
 def run_baseline(head: User, managers: list[User], n: int) -> Rate:
@@ -209,6 +212,9 @@ if __name__ == "__main__":
     try:
         code = main()
     finally:
+        if SCRATCH:
+            connections.close_all()
+            shutil.rmtree(SCRATCH, ignore_errors=True)
         if CREATED_PG and ARGS is not None:
             connections.close_all()
             import psycopg
