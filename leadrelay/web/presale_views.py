@@ -136,14 +136,21 @@ def presale_panel(
         fields = unfilled.fields if unfilled else briefs.fields_of_template(template)
         mine = posted if posted is not None and posted.form == "fill" else PresalePosted("")
         fill_inputs = _inputs(fields, mine.values, mine.errors)
+    # Labels and links worked out once for the list, not once per demo.
+    states = {str(v): str(label) for v, label in Demo.State.choices}
+    formats = {str(v): str(label) for v, label in Demo.Format.choices}
+    sentinel = 2_147_483_647
+    ics_url = reverse("presale:demo_ics", args=[lead.pk, sentinel]).replace(str(sentinel), "{}")
+    update_url = reverse("presale:demo_update", args=[lead.pk, sentinel])
+    update_url = update_url.replace(str(sentinel), "{}")
     rows = [
         DemoRow(
             demo=d,
-            state_label=str(d.get_state_display()),
-            format_label=str(d.get_format_display()),
+            state_label=states.get(d.state, d.state),
+            format_label=formats.get(d.format, d.format),
             ends_at=d.starts_at + timedelta(minutes=d.duration_minutes),
-            ics_url=reverse("presale:demo_ics", args=[lead.pk, d.pk]),
-            update_url=reverse("presale:demo_update", args=[lead.pk, d.pk]),
+            ics_url=ics_url.format(d.pk),
+            update_url=update_url.format(d.pk),
             may_change=works and d.state in (Demo.State.SCHEDULED, Demo.State.NO_SHOW),
         )
         for d in demo_list
