@@ -360,13 +360,15 @@ _check_table()
 # by hand now and then, a manager taking one from the queue a few times.
 _ASSIGN_HOW: _Weights = (("auto", 0.78), ("manual", 0.15), ("self", 0.07))
 _REASSIGN_SHARE = 0.015  # of the stretches a lead spends in discussion..contract
-# The assignment rules the head set: (name, order, condition, who, strategy). Language
-# rules match ``engine.lead_language``; service rules the lead's service.
-_RULES: tuple[tuple[str, int, tuple[str, str], tuple[str, ...], str], ...] = (
-    ("Англоязычные клиенты", 1, ("language", "en"), ("sales1", "sales2"), "round_robin"),
-    ("Разработка сайтов", 2, ("service", "development"), ("sales3", "sales4"), ""),
-    ("SMM", 3, ("service", "smm"), ("sales3", "sales4"), ""),
+# The assignment rules the head set: (name, order, condition, strategy). A language rule
+# (``engine.lead_language``) goes to the managers who speak it, a service rule to the
+# SMM and development team.
+_RULES: tuple[tuple[str, int, tuple[str, str], str], ...] = (
+    ("Англоязычные клиенты", 1, ("language", "en"), "round_robin"),
+    ("Разработка сайтов", 2, ("service", "development"), ""),
+    ("SMM", 3, ("service", "smm"), ""),
 )
+_SMM_TEAM = "Продажи: SMM и разработка"
 # Each named manager's profile: (weight, cap at the default size, languages).
 _PROFILES = {
     "sales1": (3, 40, ["ru", "en"]),
@@ -374,12 +376,13 @@ _PROFILES = {
     "sales3": (2, 35, ["ru"]),
     "sales4": (2, 30, ["ru"]),
 }
-# sales4 works an afternoon shift; sales1 is on vacation now, sales2 was ill in spring.
+# sales4 works an afternoon shift; sales1 is on vacation now, sales2 was ill ten weeks
+# ago (start and end in days from now).
 _SHIFT_MANAGER = "sales4"
 _SHIFT_CALENDAR = "Смена продаж: 12:00-20:00"
 _SHIFT_HOURS = {day: [["12:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 _ABSENCES = (
-    ("sales1", "vacation", -4, 10, "Отпуск"),  # days from now: start, end
+    ("sales1", "vacation", -4, 10, "Отпуск"),
     ("sales2", "sick", -75, -68, "Больничный"),
 )
 # A big agency has a big sales team: one more manager per this many leads past the four
@@ -1468,6 +1471,7 @@ class _Generator:
             rule[0]: _Picker([(m, cast.weights.get(m, 1)) for m in rule[4]]) for rule in cast.rules
         }
         self.pools[None] = _Picker([(m, cast.weights.get(m, 1)) for m in cast.managers])
+        self.members: dict[int | None, frozenset[int]] = {r[0]: frozenset(r[4]) for r in cast.rules}
         self.speaks = cast.speaks
         self.expected_load = cast.expected_load
         self.how_pick = _Picker(_ASSIGN_HOW)
@@ -2275,14 +2279,16 @@ class _Generator:
         cast = self.cast
         names = cast.names
         english = self.lead_context[0]
-        members = self.pools[rule].items if rule is not None else cast.managers
+        members = self.members.get(rule)
         open_ = int(self.expected_load * (0.5 + 0.4 * rand()))
         considered = [(manager, open_)]
         skipped: list[tuple[int, str]] = []
         for m in cast.managers:
+            if len(considered) >= 4 and len(skipped) >= 4:
+                break  # a big team's lists would be most of the data
             if m == manager:
                 continue
-            if m not in members:
+            if members is not None and m not in members:
                 reason = "not_in_rule"
             elif m in away:
                 reason = "absent"
@@ -3423,8 +3429,7 @@ def _ensure_sales(cast: _Cast, leads: int, moment: datetime, first: date, last: 
             starts_at=starts,
             defaults={"ends_at": starts + timedelta(days=end - start), "note": note},
         )
-    smm_team = "Продажи: SMM и разработка"
-    for name, order, (kind, value), _named, strategy in _RULES:
+    for name, order, (kind, value), strategy in _RULES:
         rule = AssignmentRule.objects.filter(name=name).first()
         if rule is None:
             rule = AssignmentRule.objects.create(
@@ -3437,7 +3442,7 @@ def _ensure_sales(cast: _Cast, leads: int, moment: datetime, first: date, last: 
             if kind == "language":
                 chosen = [u for u in managers if value in found[u.pk].languages]
             else:
-                chosen = [u for u in managers if u.team is not None and u.team.name == smm_team]
+                chosen = [u for u in managers if u.team is not None and u.team.name == _SMM_TEAM]
             rule.managers.set(chosen)
     for code in _DEMO_REQUIRED:
         if code in cast.services:
