@@ -62,7 +62,13 @@ def on_change(change: Change) -> None:
             {"from": change.from_status, "to": lead.status, "reason": event.reason},
         )
     if (lead.sdr_id, lead.manager_id) != (change.sdr_before, change.manager_before) and (
-        event.kind in (LeadEvent.Kind.STATUS, LeadEvent.Kind.TOUCH, LeadEvent.Kind.OWNER)
+        event.kind
+        in (
+            LeadEvent.Kind.STATUS,
+            LeadEvent.Kind.TOUCH,
+            LeadEvent.Kind.OWNER,
+            LeadEvent.Kind.ASSIGNMENT,  # the head reassigning a lead in sales
+        )
     ):
         publish(
             Event.OWNER_CHANGED,
