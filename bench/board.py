@@ -39,18 +39,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadrelay.settings")
 os.environ["LEADRELAY_ALLOWED_HOSTS"] = "testserver"
 
 
-# The index the summary line ("this month: N converted, M lost") wants: the ends by
-# status and time, with the owner, so both a manager's line and a head's line for their
-# department read only this month's ends. Without it the count walks every converted
-# and lost lead (lead_status_id) or a manager's whole career (lead_manager_id). Not in a
-# migration: the bench measures it on request, the report proposes it.
-SUGGESTED_INDEX = "lead_sales_ends"
-SUGGESTED_SQL = (
-    f"CREATE INDEX IF NOT EXISTS {SUGGESTED_INDEX} ON leads_lead "
-    "(status, status_changed_at, manager_id) WHERE status IN ('converted', 'lost')"
-)
-
-
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=1_000_000, help="demo leads if empty")
@@ -60,11 +48,6 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--data-dir", help="LEADRELAY_DATA_DIR (SQLite)")
     parser.add_argument("--database-url", help="DATABASE_URL (PostgreSQL)")
     parser.add_argument("--slow-ms", type=float, default=50.0)
-    parser.add_argument(
-        "--suggested-index",
-        action="store_true",
-        help=f"create {SUGGESTED_INDEX} in the bench database first (see its comment)",
-    )
     parser.add_argument(
         "--grow-to",
         type=int,
@@ -200,10 +183,6 @@ def main() -> int:
         print(f"Loading {ARGS.leads:,} demo leads…", file=sys.stderr, flush=True)
         load_demo(ARGS.leads, 1, True)
     grown = grow(ARGS.grow_to) if ARGS.grow_to else 0
-    if ARGS.suggested_index:
-        with connection.cursor() as cur:
-            cur.execute(SUGGESTED_SQL)
-            cur.execute("ANALYZE")
     total = Lead.objects.count()
     head = User.objects.filter(role=Role.HEAD_SALES, is_active=True).order_by("id").first()
     constructed, how = bench_manager(ARGS.open, head.department_id if head else None)
@@ -303,8 +282,6 @@ def main() -> int:
         f"\nThe sales board on {engine}: {total:,} leads, {open_total:,} open on the sales side "
         f"among {len(counts)} managers; {n} requests each after {warmup} warm-up"
     )
-    if ARGS.suggested_index:
-        print(f"With the suggested index {SUGGESTED_INDEX}: {SUGGESTED_SQL}")
     if grown:
         print(f"({grown:,} of the leads are copies of the demo's ended leads: --grow-to.)")
     print(

@@ -153,6 +153,12 @@ class Lead(models.Model):
                 condition=models.Q(status="awaiting_assignment"),
             ),
             models.Index(fields=["client", "id"], name="lead_client_id"),
+            # This month's deals and losses (the board's summary line, a head's line).
+            models.Index(
+                fields=["status", "status_changed_at", "manager"],
+                name="lead_sales_ends",
+                condition=models.Q(status__in=["converted", "lost"]),
+            ),
         ]
 
     def __str__(self) -> str:
