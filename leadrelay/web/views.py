@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +24,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -634,7 +634,7 @@ class _Names:
         pairs: set[tuple[int, int]] = set()
         for event in events:
             data = event.data or {}
-            for key in ("sdr", "sdr_before", "manager"):
+            for key in ("sdr", "sdr_before", "manager", "previous"):
                 if isinstance(data.get(key), int) and data[key] not in self.people:
                     wanted["people"].add(data[key])
             for key in ("partner", "routed_to"):
@@ -773,7 +773,72 @@ def _history_item(event: LeadEvent, names: _Names, codes: _ReasonCodes) -> Histo
         state = str(data.get("state", ""))
         label = Return.State(state).label if state in Return.State.values else state
         return replace(item, title=_("Return: %(state)s") % {"state": label})
-    return replace(item, title=event.get_kind_display())
+    title = _sales_title(event, data, names)
+    return replace(item, title=title or event.get_kind_display())
+
+
+def _money_label(data: dict[str, Any], key: str = "amount") -> str:
+    try:
+        amount = Decimal(str(data.get(key)))
+    except (InvalidOperation, ValueError):
+        return ""
+    number = formats.number_format(amount, 2, use_l10n=True, force_grouping=True)
+    return f"{number} {data.get('currency', '')}".strip()
+
+
+def _sales_title(event: LeadEvent, data: dict[str, Any], names: _Names) -> str:
+    """The history line of a sales record: assignment, brief, demo, proposal, contract,
+    payment (their data is written by the sales, presale and deals apps)."""
+    kind, action = event.kind, str(data.get("action", ""))
+    if kind == LeadEvent.Kind.ASSIGNMENT:
+        who = names.person(data.get("manager"))
+        how = str(data.get("how", ""))
+        if how == "reassign":
+            return _("Reassigned from %(before)s to %(name)s") % {
+                "before": names.person(data.get("previous")),
+                "name": who,
+            }
+        if how == "auto":
+            return _("Assigned to %(name)s by the rules") % {"name": who}
+        if how == "self":
+            return _("Taken by %(name)s") % {"name": who}
+        return _("Assigned to %(name)s") % {"name": who}
+    if kind == LeadEvent.Kind.BRIEF:
+        if action == "sent":
+            return _("Brief sent to %(to)s") % {"to": data.get("to") or "—"}
+        if action == "filled":
+            return (
+                _("Brief filled in by the client")
+                if data.get("via") == "client"
+                else (_("Brief filled in from a call"))
+            )
+        if action == "revoked":
+            return _("Brief link withdrawn")
+    if kind == LeadEvent.Kind.DEMO:
+        labels = {
+            "scheduled": _("Demo scheduled"),
+            "rescheduled": _("Demo rescheduled"),
+            "held": _("Demo held"),
+            "cancelled": _("Demo cancelled"),
+            "no_show": _("The client missed the demo"),
+        }
+        return str(labels.get(action, ""))
+    if kind == LeadEvent.Kind.PROPOSAL:
+        labels = {
+            "created": _("Proposal version %(version)s: %(amount)s"),
+            "sent": _("Proposal version %(version)s sent"),
+            "accepted": _("Proposal version %(version)s accepted"),
+            "rejected": _("Proposal version %(version)s rejected"),
+        }
+        label = labels.get(action)
+        return (
+            label % {"version": data.get("version"), "amount": _money_label(data)} if label else ""
+        )
+    if kind == LeadEvent.Kind.CONTRACT:
+        return _("Contract saved: %(value)s") % {"value": _money_label(data, "value")}
+    if kind == LeadEvent.Kind.PAYMENT:
+        return _("Payment of %(amount)s") % {"amount": _money_label(data)}
+    return ""
 
 
 # The lead page's returns ----------------------------------------------------------------
