@@ -114,7 +114,12 @@ def presale_panel(
     demos, the service's template and policy) whatever the history."""
     if lead.status not in SHOWN:
         return None
-    brief_list = list(Brief.objects.filter(lead=lead).order_by("-created_at", "-id")[:20])
+    # The filler's name is on the panel for a brief filled from a call.
+    brief_list = list(
+        Brief.objects.filter(lead=lead)
+        .select_related("filled_by")
+        .order_by("-created_at", "-id")[:20]
+    )
     demo_list = list(Demo.objects.filter(lead=lead).order_by("starts_at", "id"))
     if lead.status not in briefs.BRIEF_OPEN and not brief_list and not demo_list:
         return None
