@@ -905,6 +905,9 @@ def _lead_context(user: User, lead_id: int, posted: Posted | None = None) -> dic
             return True
         if m.source == Status.SDR_PROCESSING and m.target == Status.NEW:
             return True  # "Release to the queue", by the owner's name
+        if lead.status == Status.ASSIGNED and lead.manager_id == user.pk:
+            # The assignment panel's "Accept (SQL)" and "Return to the SDR" (with its code).
+            return m.target in (Status.DISCUSSION, Status.SDR_PROCESSING)
         return offer_claim and m.target == Status.SDR_PROCESSING
 
     moves = sorted(
