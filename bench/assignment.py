@@ -39,6 +39,11 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=200, help="assign_next's limit")
     parser.add_argument("--baseline", type=int, default=2_000, help="MQLs for move_lead")
     parser.add_argument("--database-url", help="a scratch PostgreSQL database")
+    parser.add_argument(
+        "--strategies",
+        default="round_robin,weighted,least_loaded",
+        help="comma-separated strategies to run",
+    )
     return parser.parse_args()
 
 
@@ -199,7 +204,7 @@ def main() -> int:
         flush=True,
     )
     print(f"{'run':<28} {'per s wall':>10} {'per s CPU':>10} {'queries/lead':>13} {'left':>6}")
-    for strategy in ("round_robin", "weighted", "least_loaded"):
+    for strategy in ARGS.strategies.split(","):
         rate, left, queries = run_engine(strategy, ARGS.mqls, ARGS.batch)
         print(f"{'assign_next ' + strategy:<28} {rate} {queries:>13.1f} {left:>6}", flush=True)
     n = ARGS.baseline
