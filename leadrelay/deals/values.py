@@ -40,14 +40,15 @@ def amount(value: Any, *, positive: bool = False) -> Decimal:
             raise ValueError(_("Enter an amount as a number, e.g. 150000.00.")) from None
     if not number.is_finite():
         raise ValueError(_("Enter an amount as a number, e.g. 150000.00."))
-    if number != number.quantize(CENT):
-        raise ValueError(_("An amount has at most two decimals."))
+    # Sign and size before the cents: quantize() cannot round a number this long.
     if positive and number <= 0:
         raise ValueError(_("The amount must be greater than zero."))
     if number < 0:
         raise ValueError(_("An amount cannot be negative."))
     if number >= MONEY_LIMIT:
         raise ValueError(_("At most 999,999,999,999.99."))
+    if number != number.quantize(CENT):
+        raise ValueError(_("An amount has at most two decimals."))
     return number.quantize(CENT)
 
 

@@ -162,6 +162,10 @@ def test_a_contract_waits_for_the_proposal_and_a_converted_one_is_the_heads(
         ({"amount": "-100"}, {"amount": "The amount must be greater than zero."}),
         ({"amount": "0"}, {"amount": "The amount must be greater than zero."}),
         ({"amount": "10.005"}, {"amount": "An amount has at most two decimals."}),
+        # Too long to round to cents: refused as too large, not a 500 (InvalidOperation).
+        ({"amount": "1e999"}, {"amount": "At most 999,999,999,999.99."}),
+        ({"amount": "9" * 40}, {"amount": "At most 999,999,999,999.99."}),
+        ({"amount": "-" + "9" * 40}, {"amount": "The amount must be greater than zero."}),
         ({"currency": "USD"}, {"currency": "The contract is in RUB; record the payment in RUB."}),
         (
             {"paid_on": date(2026, 2, 28)},
