@@ -307,6 +307,8 @@ def _escape(text: str) -> str:
         .replace(";", "\\;")
         .replace(",", "\\,")
         .replace("\r\n", "\\n")
+        # A lone CR too: clients that split lines on it would read the rest as a property.
+        .replace("\r", "\\n")
         .replace("\n", "\\n")
     )
 
@@ -362,7 +364,7 @@ def ics(demo: Demo, *, lead: Lead | None = None, organizer: User | None = None) 
         lines.append(f"DESCRIPTION:{_escape(description)}")
     if organizer.email:
         # A quoted parameter value: no escapes exist there, only DQUOTE is not allowed.
-        name = organizer.display_name.replace('"', "'")
+        name = " ".join(organizer.display_name.replace('"', "'").split())
         lines.append(f'ORGANIZER;CN="{name}":mailto:{organizer.email}')
     for address in demo.attendees:
         lines.append(

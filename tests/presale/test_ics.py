@@ -88,3 +88,27 @@ def test_a_reschedule_and_a_cancellation_are_new_revisions(
         "2",
     )
     assert "ATTENDEE" not in lines
+
+
+def test_a_bare_carriage_return_cannot_start_a_property(
+    cast: dict[str, User], discussion_lead: Callable[..., Lead]
+) -> None:
+    """A lone CR in a typed value (a pasted address, a note) is escaped like a line
+    break: calendar clients that split lines on CR would read the rest as a property."""
+    demo = demos.schedule_demo(
+        cast["sales"],
+        discussion_lead(company="Ромашка\rATTENDEE:mailto:x@evil.test").pk,
+        starts_at=AT,
+        duration_minutes=60,
+        format="office",
+        location="Тверская, 1\rATTENDEE:mailto:x@evil.test",
+        attendees="",
+        note="Кейсы\rORGANIZER:mailto:x@evil.test",
+    )
+    text = demos.ics(demo)
+    assert "\r" not in text.replace("\r\n", "")
+    lines = unfold(text)
+    assert value(lines, "LOCATION") == "Тверская\\, 1\\nATTENDEE:mailto:x@evil.test"
+    assert value(lines, "DESCRIPTION") == "Кейсы\\nORGANIZER:mailto:x@evil.test"
+    assert "ATTENDEE" not in lines
+    assert lines["ORGANIZER"] == ['ORGANIZER;CN="sales":mailto:sales@agency.test']
