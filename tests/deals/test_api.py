@@ -147,6 +147,29 @@ def test_the_csv_import(cast: Cast, contracted: Contracted, api_client: ApiClien
     assert sdr.status_code == 403
 
 
+def test_a_csv_body_is_read_up_to_the_imports_own_limit(
+    cast: Cast, contracted: Contracted, api_client: ApiClient
+) -> None:
+    """A raw CSV body between Django's 2.5 MB form limit and the import's 5 MB is
+    imported; above 5 MB it is the import's JSON 422, not Django's HTML 400."""
+    lead = contracted()
+    api = api_client(cast["head_sales"])
+    head = "contract,paid_on,amount,currency,period_start,period_end,note\n"
+    row = f"D-{lead.pk},2026-03-05,1000,RUB,2026-03-01,2026-03-31,{'x' * 250}\n"
+    text = head + row
+    padding = "\n" * (3 * 1024 * 1024)  # blank lines are skipped
+    done = api.post("/api/v1/payments/import?dry_run=true", text + padding, content_type="text/csv")
+    assert done.status_code == 200 and done.json()["created"] == 1
+    big = api.post(
+        "/api/v1/payments/import?dry_run=true",
+        text + "\n" * (5 * 1024 * 1024),
+        content_type="text/csv",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert big.status_code == 422
+    assert big.json()["file_errors"] == ["A payments file is at most 5 MB."]
+
+
 def _file(text: str) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
