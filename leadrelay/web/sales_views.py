@@ -341,6 +341,22 @@ class AbsenceForm(forms.ModelForm[Absence]):
         return data
 
 
+class ManagerChoices(forms.ModelMultipleChoiceField[User]):
+    """The rule's managers by id. An id past 64 bits is refused as not a choice: SQLite
+    cannot bind it and the ``IN`` query would fail with an OverflowError (a 500)."""
+
+    def clean(self, value: Any) -> Any:
+        for pk in value if isinstance(value, list | tuple) else ():
+            text = str(pk).strip().removeprefix("-")
+            if text.isdecimal() and int(text) >= 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super().clean(value)
+
+
 class RuleForm(forms.ModelForm[AssignmentRule]):
     language = forms.ChoiceField(
         label=gettext_lazy("Language"),
@@ -363,6 +379,7 @@ class RuleForm(forms.ModelForm[AssignmentRule]):
             "strategy",
         ]
         widgets = {"managers": forms.CheckboxSelectMultiple}
+        field_classes = {"managers": ManagerChoices}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

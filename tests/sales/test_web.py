@@ -207,6 +207,17 @@ def test_rules_are_added_edited_and_deleted(cast: dict[str, User], login: Login)
     assert client.get("/assignment/settings/rules/999/").status_code == 404
 
 
+def test_a_rule_with_a_manager_id_past_64_bits_is_a_form_error(
+    cast: dict[str, User], login: Login
+) -> None:
+    """Not a 500: SQLite cannot bind such a number in the managers' IN query."""
+    client = login(cast["head_sales"])
+    data = {"name": "Huge", "order": 1, "active": "on", "managers": ["9" * 40]}
+    bad = client.post("/assignment/settings/rules/new/", data)
+    assert bad.status_code == 422 and "id_managers-error" in text(bad)
+    assert not AssignmentRule.objects.exists()
+
+
 def test_a_managers_profile_is_edited(cast: dict[str, User], login: Login) -> None:
     client = login(cast["head_sales"])
     url = f"/assignment/settings/managers/{cast['sales'].pk}/"
