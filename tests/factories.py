@@ -76,9 +76,10 @@ def prepare(lead: Lead, actor: User, target: str) -> None:
     """Write directly (no events) what the sales-side gate of a move to ``target`` needs:
     a filled brief, a held demo, an accepted proposal, a contract with a payment."""
     now = timezone.now()
-    if target == Status.BRIEF_FILLED and not Brief.objects.filter(
-        lead=lead, filled_at__isnull=False
-    ).exists():
+    if (
+        target == Status.BRIEF_FILLED
+        and not Brief.objects.filter(lead=lead, filled_at__isnull=False).exists()
+    ):
         Brief.objects.create(
             lead=lead,
             service=lead.service or Service.objects.order_by("pk").first(),
@@ -98,9 +99,10 @@ def prepare(lead: Lead, actor: User, target: str) -> None:
             created_by=actor,
             updated_at=now,
         )
-    if target == Status.CONTRACT and not Proposal.objects.filter(
-        lead=lead, state="accepted"
-    ).exists():
+    if (
+        target == Status.CONTRACT
+        and not Proposal.objects.filter(lead=lead, state="accepted").exists()
+    ):
         version = Proposal.objects.filter(lead=lead).count() + 1
         Proposal.objects.create(
             lead=lead,
