@@ -67,8 +67,10 @@ api = NinjaAPI(
     title="Leadrelay API",
     version="1",
     description=(
-        "Leads, their status machine and history, and the SDR workspace: claiming "
-        "requests, BANT and questionnaires, and the rejection loop with sales. "
+        "Leads, their status machine and history; the SDR workspace: claiming "
+        "requests, BANT and questionnaires, and the rejection loop with sales; and the "
+        "sales workspace: assignment of MQLs to managers, the pre-sale brief and demos, "
+        "proposals, the contract and payments, and clients. "
         "Authenticate with `Authorization: Bearer <token>` (create one with "
         "`leadrelay token create NAME`). "
         'Errors are JSON `{"code": "...", "message": "..."}`, with details where they help: '
