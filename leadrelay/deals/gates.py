@@ -5,7 +5,9 @@
 - ``contract``: a proposal the client accepted;
 - ``converted``: a contract and at least one payment on it.
 
-A loss needs its reason code (``qualify.handoff``).
+A loss needs its reason code (``qualify.handoff``). Steps back are free, but a lost
+deal reopens only to a stage it has the records for (from a loss in the discussion,
+not straight to the contract).
 """
 
 from __future__ import annotations
@@ -57,10 +59,15 @@ def contract_paid(lead: Lead) -> tuple[bool, bool]:
 
 
 def gate(actor: User | None, lead: Lead, move: Transition, options: MoveOptions) -> list[Missing]:
-    if move.backward:
+    # A step back needs nothing, but reopening a lost deal is a step forward from the
+    # loss: it may return to where the deal was, not jump past a stage never done.
+    reopen = move.source == Status.LOST
+    if move.backward and not reopen:
         return []
     target = move.target
-    if target == Status.BRIEF_FILLED and not brief_filled(lead):
+    after_brief = (Status.BRIEF_FILLED, Status.PROPOSAL, Status.CONTRACT)
+    needs_brief = target == Status.BRIEF_FILLED or (reopen and target in after_brief)
+    if needs_brief and not brief_filled(lead):
         return [Missing("brief", _("The pre-sale brief, filled in by the client or from a call"))]
     if target == Status.PROPOSAL and demo_required(lead) and not demo_held(lead):
         return [Missing("demo", _("A demo held with the client (this service requires one)"))]

@@ -279,6 +279,25 @@ def test_lost_with_code_and_competitor_then_reopened(cast: Cast, contracted: Con
     assert Contract.objects.filter(lead=lead).exists()  # the history stays
 
 
+def test_a_reopened_loss_cannot_jump_past_a_stage_never_done(cast: Cast, lead_at: LeadAt) -> None:
+    """Lost from the discussion, a lead reopens to the discussion, not to the contract:
+    that would skip the brief and the accepted proposal the gates ask for."""
+    lead = lead_at(Status.DISCUSSION)
+    lead = move_lead(
+        cast["sales"],
+        lead.pk,
+        "lost",
+        version=lead.version,
+        reason="quiet",
+        options=MoveOptions(reason_code="no_response"),
+    )
+    for target in ("contract", "proposal", "brief_filled"):
+        with pytest.raises(MissingField):
+            move_lead(cast["sales"], lead.pk, target, version=lead.version, reason="back")
+    lead = move_lead(cast["sales"], lead.pk, "discussion", version=lead.version, reason="back")
+    assert lead.status == "discussion"
+
+
 def test_clients_are_found_by_domain_then_name_else_created(
     cast: Cast, make_lead: Callable[..., Lead]
 ) -> None:
@@ -299,7 +318,8 @@ def test_accepting_a_lead_links_its_client(cast: Cast, make_lead: Callable[..., 
     lead = walk(lead, cast["sales"], "assigned")
     assert lead.client_id is None
     lead = walk(lead, cast["sales"], "discussion")
-    assert Lead.objects.get(pk=lead.pk).client.name == "Acme"
+    linked = Lead.objects.get(pk=lead.pk).client
+    assert linked is not None and linked.name == "Acme"
 
 
 def test_the_next_period_follows_the_last_one() -> None:
