@@ -80,9 +80,11 @@ def prepare(lead: Lead, actor: User, target: str) -> None:
         target == Status.BRIEF_FILLED
         and not Brief.objects.filter(lead=lead, filled_at__isnull=False).exists()
     ):
+        service = lead.service or Service.objects.order_by("pk").first()
+        assert service is not None
         Brief.objects.create(
             lead=lead,
-            service=lead.service or Service.objects.order_by("pk").first(),
+            service=service,
             created_at=now,
             created_by=actor,
             filled_at=now,

@@ -432,6 +432,7 @@ def test_a_bad_brief_link_shows_a_clear_page_and_saves_nothing(
     response = client.goto(live_server.url + expired)
     assert response is not None and response.status == 410
     expect(client.locator(".brief-message h1")).to_have_text(cannot)
+    assert lead.service_id is not None
     with translation.override(language):
         day = briefs._day(long_ago + timedelta(days=briefs._link_days(lead.service_id)))
     expect(client.locator(".brief-message p")).to_contain_text(day)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import FileResponse
 from django.test import Client
 
 from leadrelay.accounts.models import User
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.django_db
 Cast = dict[str, User]
 ClientFor = Callable[..., Client]
 Contracted = Callable[..., Lead]
-HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "lead-main"}
+HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "lead-main"}
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n"
 
 
@@ -76,7 +77,8 @@ def test_a_proposal_with_items_and_a_file_from_the_form(
     download = client.get(f"/leads/{lead.pk}/proposals/{proposal.pk}/file")
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment;")
-    assert b"".join(download.streaming_content) == PDF
+    assert isinstance(download, FileResponse)
+    assert download.getvalue() == PDF
     assert (
         client_for(cast["sales2"]).get(f"/leads/{lead.pk}/proposals/{proposal.pk}/file").status_code
         == 404
@@ -265,6 +267,7 @@ def test_client_pages(
     assert "Gamma 0" in client_for(cast["admin"]).get("/clients/").text
     alpha = Lead.objects.get(pk=mine.pk).client
     beta = Lead.objects.get(pk=theirs.pk).client
+    assert alpha is not None and beta is not None
     with django_assert_max_num_queries(12):
         detail = client.get(f"/clients/{alpha.pk}/")
     assert detail.status_code == 200

@@ -22,12 +22,11 @@ from leadrelay.presale.models import Brief, Demo, DemoPolicy
 from leadrelay.sales import engine
 from leadrelay.sales.access import SALES_OPEN
 from leadrelay.sales.models import Absence, Assignment, AssignmentRule, AssignmentSettings
-from tests.demo.sales_replay import told
+from tests.demo.sales_replay import assert_same_sales, told
 from tests.demo.test_demo import (
     REACHED,
     assert_same_clocks,
     assert_same_records,
-    assert_same_sales,
     events_by_lead,
     replay_twin,
 )
@@ -111,8 +110,9 @@ def test_every_gated_move_had_what_its_gate_wants_then() -> None:
     required = set(
         DemoPolicy.objects.filter(demo_required=True).values_list("service_id", flat=True)
     )
-    filled = defaultdict(list)
+    filled: dict[int, list[datetime]] = defaultdict(list)
     for lead_id, at in Brief.objects.exclude(filled_at=None).values_list("lead_id", "filled_at"):
+        assert at is not None
         filled[lead_id].append(at)
     held: dict[int, list[datetime]] = defaultdict(list)
     for e in LeadEvent.objects.filter(kind="demo", data__action="held"):
@@ -126,7 +126,7 @@ def test_every_gated_move_had_what_its_gate_wants_then() -> None:
     services = dict(Lead.objects.values_list("pk", "service_id"))
     counted: Counter[str] = Counter()
     for e in LeadEvent.objects.filter(kind="status").exclude(from_status=Status.LOST):
-        target, lead = e.to_status, e.lead_id
+        target, lead_id = e.to_status, e.lead_id
         forward = (e.from_status, target) in (
             (Status.DISCUSSION, Status.BRIEF_FILLED),
             (Status.BRIEF_FILLED, Status.PROPOSAL),
@@ -137,14 +137,14 @@ def test_every_gated_move_had_what_its_gate_wants_then() -> None:
             continue
         counted[target] += 1
         if target == Status.BRIEF_FILLED:
-            assert any(at <= e.at for at in filled[lead]), lead
-        elif target == Status.PROPOSAL and services[lead] in required:
-            assert any(at < e.at for at in held[lead]), lead
+            assert any(at <= e.at for at in filled[lead_id]), lead_id
+        elif target == Status.PROPOSAL and services[lead_id] in required:
+            assert any(at < e.at for at in held[lead_id]), lead_id
         elif target == Status.CONTRACT:
-            assert any(at < e.at for at in accepted[lead]), lead
+            assert any(at < e.at for at in accepted[lead_id]), lead_id
         elif target == Status.CONVERTED:
-            assert Contract.objects.filter(lead_id=lead, created_at__lt=e.at).exists(), lead
-            assert any(at < e.at for at in paid[lead]), lead
+            assert Contract.objects.filter(lead_id=lead_id, created_at__lt=e.at).exists(), lead_id
+            assert any(at < e.at for at in paid[lead_id]), lead_id
     assert min(counted.values()) > 10, counted
     # A lead's deal value is its current proposal's, or its contract's once there is one.
     for lead in Lead.objects.exclude(deal_amount=None).select_related("contract")[:300]:

@@ -12,7 +12,7 @@ from leadrelay.accounts.models import User
 from leadrelay.leads.errors import Forbidden, InvalidInput, LeadNotFound
 from leadrelay.leads.models import Lead, LeadEvent
 from leadrelay.notify.models import Outbox
-from leadrelay.presale import briefs
+from leadrelay.presale import briefs, defaults
 from leadrelay.presale.models import Brief, BriefTemplate
 from tests.presale.conftest import SEO_ANSWERS
 
@@ -58,7 +58,7 @@ def test_a_service_without_a_template_gets_the_generic_brief(
     BriefTemplate.objects.filter(service__code="smm").delete()
     lead = discussion_lead(service="smm")
     brief = briefs.make_brief(cast["sales"], lead.pk)
-    assert [f["key"] for f in brief.fields] == [f["key"] for f in briefs.defaults.GENERIC]
+    assert [f["key"] for f in brief.fields] == [f["key"] for f in defaults.GENERIC]
 
 
 def test_a_tampered_token_is_not_valid(

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
 from leadrelay.accounts.models import User
 from leadrelay.catalog.models import Service
@@ -22,7 +24,7 @@ from tests.web.helpers import state_of
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "lead-main"}
+HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "lead-main"}
 FILL = {
     "a-goal": "traffic",
     "a-queries": "seo москва",
@@ -267,7 +269,7 @@ def test_the_panel_costs_the_same_whatever_the_history(
     cast: dict[str, User],
     discussion_lead: Callable[..., Lead],
     client_for: Callable[..., Client],
-    django_assert_max_num_queries: Callable[..., object],
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     from leadrelay.web.presale_views import presale_panel
 
@@ -277,6 +279,6 @@ def test_the_panel_costs_the_same_whatever_the_history(
         quick_demo(cast["sales"], lead)
     briefs.fill_from_call(cast["sales"], lead.pk, SEO_ANSWERS)
     lead = Lead.objects.select_related("service").get(pk=lead.pk)
-    with django_assert_max_num_queries(4):  # type: ignore[operator]
+    with django_assert_max_num_queries(4):
         panel = presale_panel(cast["sales"], lead)
     assert panel is not None and len(panel.context["demos"]) == 5

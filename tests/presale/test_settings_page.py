@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils.html import escape
+from pytest_django import DjangoAssertNumQueries
 
 from leadrelay.accounts.models import User
 from leadrelay.catalog.models import Service
@@ -16,7 +18,7 @@ from leadrelay.presale.models import BriefTemplate, DemoPolicy
 
 pytestmark = pytest.mark.django_db
 
-QUESTIONS = [
+QUESTIONS: list[dict[str, Any]] = [
     {"key": "goal", "type": "long_text", "label_en": "Goal", "label_ru": "Цель", "required": True},
     {
         "key": "size",
@@ -31,10 +33,10 @@ QUESTIONS = [
 def test_the_page_lists_every_service_with_its_questions(
     cast: dict[str, User],
     client_for: Callable[..., Client],
-    django_assert_max_num_queries: Callable[..., object],
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     client = client_for(cast["head_sales"])
-    with django_assert_max_num_queries(8):  # type: ignore[operator]
+    with django_assert_max_num_queries(8):
         response = client.get("/settings/briefs/")
     assert response.status_code == 200
     html = response.content.decode()

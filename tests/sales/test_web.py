@@ -314,6 +314,7 @@ def test_the_head_reassigns_from_the_lead_page_and_sees_why(
     assert response.status_code == 302
     assert Lead.objects.get(pk=lead.pk).manager_id == other.pk
     # The manager who lost it cannot take it back.
+    assert lead.manager_id is not None
     response = login(User.objects.get(pk=lead.manager_id)).post(
         f"/leads/{lead.pk}/assignment/assign/", {"manager": lead.manager_id, "version": 99}
     )
