@@ -101,7 +101,7 @@ def grow(target: int) -> int:
     """Copy ended leads (closed, with no open work) until the table holds ``target``.
 
     For a machine where the demo loader would take hours: load a smaller demo, then grow
-    it. The board reads open leads through the partial index ``lead_board`` and the
+    it. The board reads open leads through the index ``lead_manager_status`` and the
     month's ends by status; the copies are what the million adds, the closed history.
     Returns the number of rows added.
     """

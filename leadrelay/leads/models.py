@@ -138,27 +138,19 @@ class Lead(models.Model):
                 name="lead_sdr_queue",
                 condition=models.Q(status__in=["new", "sdr_processing"]),
             ),
-            # A manager's board: only their open sales leads. The assignment queue:
-            # MQLs waiting for a manager, oldest first.
+            # A manager's board (their open leads by status) and their month's deals and
+            # losses. A full index, not a partial one: SQLite cannot use a partial index
+            # for a query whose statuses are bound parameters, as Django's are.
             models.Index(
-                fields=["manager", "status", "status_changed_at"],
-                name="lead_board",
-                condition=models.Q(
-                    status__in=["assigned", "discussion", "brief_filled", "proposal", "contract"]
-                ),
+                fields=["manager", "status", "status_changed_at"], name="lead_manager_status"
             ),
+            # The assignment queue: MQLs waiting for a manager, oldest first.
             models.Index(
                 fields=["status_changed_at", "id"],
                 name="lead_mql_queue",
                 condition=models.Q(status="awaiting_assignment"),
             ),
             models.Index(fields=["client", "id"], name="lead_client_id"),
-            # This month's deals and losses (the board's summary line, a head's line).
-            models.Index(
-                fields=["status", "status_changed_at", "manager"],
-                name="lead_sales_ends",
-                condition=models.Q(status__in=["converted", "lost"]),
-            ),
         ]
 
     def __str__(self) -> str:

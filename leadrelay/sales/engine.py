@@ -240,7 +240,7 @@ class Pool:
 
 
 def open_counts(manager_ids: list[int]) -> dict[int, int]:
-    """Open sales leads per manager, one grouped query (the ``lead_board`` index)."""
+    """Open sales leads per manager, one grouped query (the ``lead_manager_status`` index)."""
     rows = (
         Lead.objects.filter(status__in=SALES_OPEN, manager_id__in=manager_ids)
         .values("manager_id")

@@ -3,8 +3,8 @@ dragging, and the head of sales' view of every manager and their load.
 
 The views only read filters, call ``leads.transitions.move_lead`` and render. A board
 costs a fixed number of queries whatever the number of leads: the cards' keys come from
-one windowed query (at most ``CARD_CAP`` + 1 per column, in the order of the partial
-index ``lead_board``), the cards with what they show from a second, the columns' counts
+one windowed query (at most ``CARD_CAP`` + 1 per column, in the order of the
+index ``lead_manager_status``), the cards with what they show from a second, the columns' counts
 and sums from one aggregate, and the month's ends from another.
 """
 
@@ -116,7 +116,7 @@ def board_leads(user: User, manager_id: int | None) -> QuerySet[Lead]:
     statuses, narrowed to one manager when one is picked.
 
     A manager's own board is written as the bare ``manager = me`` (what ``visible_leads``
-    amounts to in these statuses), so it reads the partial index ``lead_board`` (manager,
+    amounts to in these statuses), so it reads the index ``lead_manager_status`` (manager,
     status, status_changed_at) rather than a career of the manager's leads.
     """
     if not heads_board(user):
