@@ -121,7 +121,20 @@ def board_leads(user: User, manager_id: int | None) -> QuerySet[Lead]:
     """
     if not heads_board(user):
         return Lead.objects.filter(manager_id=user.pk, status__in=COLUMNS)
-    leads = visible_leads(user).filter(status__in=COLUMNS)
+    if user.role == Role.HEAD_SALES and not user.is_superuser and user.department_id:
+        # What ``visible_leads`` amounts to in the board's columns (a lead there always
+        # has its manager; the queue and disputed returns are elsewhere), written as the
+        # department's ids so each manager is read from the index; the scope's
+        # ``manager_id + 0 IN (…)`` made SQLite scan every lead (1.3 s at a million).
+        team: list[int] | None = getattr(user, "_board_team", None)
+        if team is None:  # read once per request: the cards and the load table share it
+            team = list(
+                User.objects.filter(department_id=user.department_id).values_list("pk", flat=True)
+            )
+            user._board_team = team  # type: ignore[attr-defined]
+        leads = Lead.objects.filter(manager_id__in=team, status__in=COLUMNS)
+    else:
+        leads = visible_leads(user).filter(status__in=COLUMNS)
     if manager_id is not None:
         leads = leads.filter(manager_id=manager_id)
     return leads

@@ -519,8 +519,8 @@ def test_a_manager_has_no_load_table(
 # Session, user, services, sources (the filters' choices), the cards' keys (one windowed
 # query), the cards, the columns' counts and sums, the month's ends, the loss reasons.
 MANAGER_QUERIES = 9
-# The head adds the managers (the picker) and the load table.
-HEAD_QUERIES = MANAGER_QUERIES + 2
+# The head adds the managers (the picker), the load table and their department's ids.
+HEAD_QUERIES = MANAGER_QUERIES + 3
 
 
 def _count(client: Client, url: str) -> int:
